@@ -1,0 +1,41 @@
+"""Suite-wide fixtures and the rule that a missing Postgres fails CI instead of skipping."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.db.utils import OperationalError
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _database_problem() -> str | None:
+    """Why the configured database cannot be reached, or ``None`` when it can."""
+    try:
+        # The server, not the named database: pytest-django creates its own test database.
+        with connections["default"]._nodb_cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except OperationalError as exc:
+        return str(exc).strip()
+    finally:
+        connections["default"].close()
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    needs_db = [item for item in items if item.get_closest_marker("django_db")]
+    if not needs_db:
+        return
+    problem = _database_problem()
+    if problem is None:
+        return
+    where = settings.DATABASES["default"].get("HOST") or settings.DATABASES["default"]["NAME"]
+    message = f"database {where} is unreachable: {problem}"
+    if IN_CI:
+        pytest.exit(f"CI=true and {message}", returncode=1)
+    skip = pytest.mark.skip(reason=message)
+    for item in needs_db:
+        item.add_marker(skip)
