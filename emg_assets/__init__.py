@@ -1,0 +1,1 @@
+"""The Dagster code location of the platform: ``emg_assets.definitions:defs``."""

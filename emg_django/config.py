@@ -116,18 +116,29 @@ class PipelineConfig(BaseModel):
     cpus: int = Field(default=1, ge=1)
 
 
+# One class per pipeline so that an env variable overriding one field keeps the other defaults.
+class AmpliconPipelineConfig(PipelineConfig):
+    repository: str = "ebi-metagenomics/amplicon-pipeline"
+    revision: str = "v6.0.4"
+
+
+class RawReadsPipelineConfig(PipelineConfig):
+    repository: str = "ebi-metagenomics/raw-reads-analysis-pipeline"
+    revision: str = "v6.0.1"
+
+
+class AssemblyPipelineConfig(PipelineConfig):
+    repository: str = "ebi-metagenomics/assembly-analysis-pipeline"
+    revision: str = "v6.0.0"
+    chunk_size: int = Field(default=10, ge=1)
+
+
 class PipelinesConfig(BaseModel):
     """The MGnify analysis pipelines."""
 
-    amplicon: PipelineConfig = PipelineConfig(
-        repository="ebi-metagenomics/amplicon-pipeline", revision="v6.0.4"
-    )
-    rawreads: PipelineConfig = PipelineConfig(
-        repository="ebi-metagenomics/raw-reads-analysis-pipeline", revision="v6.0.1"
-    )
-    assembly: PipelineConfig = PipelineConfig(
-        repository="ebi-metagenomics/assembly-analysis-pipeline", revision="v6.0.0", chunk_size=10
-    )
+    amplicon: AmpliconPipelineConfig = AmpliconPipelineConfig()
+    rawreads: RawReadsPipelineConfig = RawReadsPipelineConfig()
+    assembly: AssemblyPipelineConfig = AssemblyPipelineConfig()
     nextflow_executable: str = "nextflow"
 
 

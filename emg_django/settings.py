@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-import warnings
 
 import dj_database_url
 
@@ -18,7 +18,7 @@ if EMG_CONFIG.django.secret_key is not None:
 elif DEBUG:
     # Development only: a per-process key (sessions do not survive a restart).
     SECRET_KEY = secrets.token_urlsafe(50)
-    warnings.warn("EMG_DJANGO__SECRET_KEY is unset: using a random key (debug only)", stacklevel=1)
+    logging.getLogger(__name__).warning("EMG_DJANGO__SECRET_KEY is unset: a random key (debug only)")
 else:
     from django.core.exceptions import ImproperlyConfigured
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 #: Keep every statement under both Postgres' (65,535) and SQLite's (32,766) parameter limits.
 MAX_PARAMETERS = 30_000
 MAX_BATCH_ROWS = 1_000
+#: Set to the time of the write when a row does not give them.
+TIMESTAMP_FIELDS = ("created_at", "updated_at")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,15 +82,18 @@ def bulk_upsert(
     unknown = [c for c in columns if c not in fields]
     if unknown:
         raise ValueError(f"{model.__name__} has no fields {unknown}")
-    stamps = [name for name in ("created_at", "updated_at") if name in fields and name not in columns]
-    write_columns = columns + stamps
+    # Fields a row leaves out are written with their defaults on insert, never on update.
+    insert_defaults = _insert_defaults(model, fields, columns)
+    write_columns = columns + list(insert_defaults)
 
     batch_size = max(1, min(MAX_BATCH_ROWS, MAX_PARAMETERS // len(write_columns)))
     result = UpsertResult()
     with transaction.atomic():
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            result += _upsert_batch(model, fields, batch, unique_field, write_columns, updatable)
+            result += _upsert_batch(
+                model, fields, batch, unique_field, write_columns, updatable, insert_defaults
+            )
     return result
 
 
@@ -99,6 +104,7 @@ def _upsert_batch(
     unique_field: str,
     columns: Sequence[str],
     updatable: Sequence[str],
+    insert_defaults: Mapping[str, Any],
 ) -> UpsertResult:
     table = connection.ops.quote_name(model._meta.db_table)
     quote = connection.ops.quote_name
@@ -112,7 +118,12 @@ def _upsert_batch(
     for row in batch:
         for column in columns:
             field = fields[column]
-            value = now if column in ("created_at", "updated_at") and column not in row else row[column]
+            if column in row:
+                value = row[column]
+            elif column in TIMESTAMP_FIELDS:
+                value = now
+            else:
+                value = insert_defaults[column]
             # get_db_prep_save validates too: pydantic-checked JSON fields raise here.
             params.append(field.get_db_prep_save(value, connection))
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -137,6 +148,28 @@ def _upsert_batch(
     inserted = len(written - existing)
     updated = len(written & existing)
     return UpsertResult(inserted=inserted, updated=updated, unchanged=len(batch) - inserted - updated)
+
+
+def _insert_defaults(
+    model: type[models.Model], fields: Mapping[str, models.Field], columns: Sequence[str]
+) -> dict[str, Any]:
+    """Values for the fields the rows leave out, as a ``save()`` of a new object would write.
+
+    :raises ValueError: when a required field has neither a value nor a default.
+    """
+    defaults: dict[str, Any] = {}
+    for attname, field in fields.items():
+        if attname in columns or field.primary_key:
+            continue
+        if attname in TIMESTAMP_FIELDS:
+            defaults[attname] = None  # the time of the write, filled per batch
+        elif field.has_default():
+            defaults[attname] = field.get_default()
+        elif field.null:
+            defaults[attname] = None
+        else:
+            raise ValueError(f"{model.__name__}.{attname} has no default: every row must give it")
+    return defaults
 
 
 def ids_by_key(model: type[models.Model], key_field: str, keys: Iterable[Any]) -> dict[Any, int]:
