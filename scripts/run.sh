@@ -32,4 +32,7 @@ trap 'kill $api_pid 2>/dev/null || true' EXIT
 log "API:     http://$API_HOST:$API_PORT/api/v2/docs   admin: http://$API_HOST:$API_PORT/admin/"
 log "Dagster: http://$API_HOST:$DAGSTER_PORT"
 log "a curator account: .venv/bin/python manage.py create_curator --username NAME (password from EMG_CURATOR_PASSWORD)"
-.venv/bin/dagster dev -h "$API_HOST" -p "$DAGSTER_PORT" -w workspace.yaml
+# From DAGSTER_HOME: the production dagster.yaml at the repository root is not for this instance.
+root=$PWD
+cd "$DAGSTER_HOME"
+"$root/.venv/bin/dagster" dev -h "$API_HOST" -p "$DAGSTER_PORT" -w "$root/workspace.yaml"
