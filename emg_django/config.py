@@ -9,6 +9,7 @@ environment only.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from functools import lru_cache
 from pathlib import Path
@@ -186,6 +187,26 @@ class DagsterConfig(BaseModel):
     webserver_url: str = "http://127.0.0.1:3000"
 
 
+class SensorsConfig(BaseModel):
+    """The Dagster sensors that watch ENA."""
+
+    new_studies_running: bool = Field(
+        default=False, description="Start the new-ENA-studies sensor with the deployment."
+    )
+    new_studies_start_date: dt.date = Field(
+        default=dt.date(2025, 1, 1), description="First date the new-studies sensor looks from."
+    )
+    new_studies_library_strategies: list[str] | None = Field(
+        default=None, description='Only studies with runs of these strategies, e.g. ["AMPLICON","WGS"].'
+    )
+    new_studies_interval_seconds: int = Field(default=3600, ge=30)
+    #: A tick turns run requests into queued runs at ~240 ms each: cap it under the 60 s timeout.
+    max_run_requests_per_tick: int = Field(default=200, ge=1, le=1000)
+    sync_running: bool = Field(default=False, description="Start the ENA sync sensor.")
+    sync_interval_seconds: int = Field(default=6 * 3600, ge=60)
+    sync_studies_per_tick: int = Field(default=500, ge=1)
+
+
 class EMGConfig(BaseSettings):
     """All of the platform's settings, read once from ``EMG_*`` environment variables."""
 
@@ -205,6 +226,7 @@ class EMGConfig(BaseSettings):
     results: ResultsConfig = ResultsConfig()
     api: APIConfig = APIConfig()
     dagster: DagsterConfig = DagsterConfig()
+    sensors: SensorsConfig = SensorsConfig()
 
 
 class ConfigError(RuntimeError):

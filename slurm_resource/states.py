@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 
 
-class SlurmState(str, enum.Enum):
+class SlurmState(enum.StrEnum):
     """The job states of Slurm 22.05+ (``man squeue``, JOB STATE CODES), plus ``LOST``."""
 
     BOOT_FAIL = "BOOT_FAIL"
@@ -44,7 +44,7 @@ class SlurmState(str, enum.Enum):
     LOST = "LOST"
 
 
-class JobOutcome(str, enum.Enum):
+class JobOutcome(enum.StrEnum):
     """What a state means to the waiting caller."""
 
     RUNNING = "running"

@@ -57,6 +57,17 @@ def last_page(count: int, page_size: int) -> int:
     return max(1, math.ceil(count / page_size))
 
 
+def _first_index(count: int, params: PageParams) -> int:
+    """Index of the page's first item.
+
+    :raises HttpError: 404 when the page is past the last page.
+    """
+    final = last_page(count, params.page_size)
+    if params.page > final:
+        raise not_found(f"Invalid page: {params.page} (the last page is {final})")
+    return (params.page - 1) * params.page_size
+
+
 def paginate(
     queryset: QuerySet,
     params: PageParams,
@@ -72,10 +83,7 @@ def paginate(
     :raises HttpError: 404 when ``params.page`` is past the last page.
     """
     count = count_rows(queryset)
-    final = last_page(count, params.page_size)
-    if params.page > final:
-        raise not_found(f"Invalid page: {params.page} (the last page is {final})")
-    start = (params.page - 1) * params.page_size
+    start = _first_index(count, params)
     rows = queryset.values(*fields)[start : start + params.page_size]
     return {"count": count, "items": [to_item(row) for row in rows]}
 
@@ -83,8 +91,5 @@ def paginate(
 def paginate_list(items: list[Any], params: PageParams) -> Row:
     """One page of an in-memory list (e.g. an analysis's annotations of one type)."""
     count = len(items)
-    final = last_page(count, params.page_size)
-    if params.page > final:
-        raise not_found(f"Invalid page: {params.page} (the last page is {final})")
-    start = (params.page - 1) * params.page_size
+    start = _first_index(count, params)
     return {"count": count, "items": items[start : start + params.page_size]}

@@ -326,7 +326,7 @@ class EmbeddedTransport(LocalFilesMixin):
         try:
             return values[field.lower()]
         except KeyError:
-            raise ValueError(f"the embedded transport does not support sacct field {field}") from None
+            raise ValueError(f"the embedded transport has no sacct field {field}") from None
 
     # -- squeue --------------------------------------------------------------------------
 

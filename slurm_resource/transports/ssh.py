@@ -169,7 +169,7 @@ class SSHTransport:
             client = self._get_client()
             try:
                 return self._exec(client, command, timeout)
-            except socket.timeout as exc:
+            except TimeoutError as exc:
                 raise SlurmTransportError(f"`{command}` on {self._where} timed out") from exc
             except _DROPPED as exc:
                 self._drop(client)
@@ -192,7 +192,9 @@ class SSHTransport:
             rc = channel.recv_exit_status()
         finally:
             channel.close()
-        return CommandResult(rc, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
+        return CommandResult(
+            rc, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace")
+        )
 
     # -- files (SFTP) --------------------------------------------------------------------
 

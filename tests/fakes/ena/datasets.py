@@ -56,7 +56,9 @@ def fastq_dir(run_accession: str) -> str:
 def fastq_fields(run_accession: str, layout: str, rng: random.Random) -> dict[str, str]:
     """Consistent ``fastq_ftp``/``fastq_md5``/``fastq_bytes`` for a run (PAIRED: 2 files)."""
     base = f"{fastq_dir(run_accession)}/{run_accession}"
-    names = [f"{base}_1.fastq.gz", f"{base}_2.fastq.gz"] if layout == "PAIRED" else [f"{base}.fastq.gz"]
+    names = (
+        [f"{base}_1.fastq.gz", f"{base}_2.fastq.gz"] if layout == "PAIRED" else [f"{base}.fastq.gz"]
+    )
     return {
         "fastq_ftp": ";".join(names),
         "fastq_md5": ";".join(f"{rng.getrandbits(128):032x}" for _ in names),
@@ -367,7 +369,7 @@ class GeneratedStudy:
 
 def generate_study(
     fake: FakeENA,
-    accession: str,
+    accession: str | None,
     n_samples: int,
     n_runs: int,
     seed: int = 0,
@@ -385,12 +387,15 @@ def generate_study(
     Runs are PAIRED (two files ``_1``/``_2``) except about ``single_fraction`` of them (one
     file); ``fastq_ftp``, ``fastq_md5`` and ``fastq_bytes`` always agree.
 
-    :param accession: the study's primary accession (e.g. ``PRJEB90000001``).
+    :param accession: the study's primary accession; None allocates ``PRJEB9…`` (generated
+        accessions start at 90,000,000: pick hand-made ones below that range).
     :param private_owner: make the study private to this Webin account.
     """
     if n_samples < 1 and n_runs > 0:
         raise ValueError("runs need at least one sample")
     rng = random.Random(seed)
+    if accession is None:
+        accession = f"PRJEB{fake.next_serials('PRJEB', 1)[0]}"
     secondary = secondary_accession or f"ERP{fake.next_serials('ERP', 1)[0]}"
     day = first_public.isoformat()
     fake.add_study(

@@ -170,7 +170,11 @@ class _Parser:
         if token.kind != "word" or token.text.upper() in _KEYWORDS:
             raise QuerySyntaxError(f"Invalid query: unexpected {token.text!r}")
         following = self.peek()
-        if token.text.lower() in _TAX_FUNCTIONS and following is not None and following.kind == "lparen":
+        if (
+            token.text.lower() in _TAX_FUNCTIONS
+            and following is not None
+            and following.kind == "lparen"
+        ):
             self.take()
             number = self.take()
             if number.kind not in {"word", "string"} or not number.text.strip('"').isdigit():
@@ -235,7 +239,9 @@ def _compile_condition(node: Condition, fields: frozenset[str]) -> Predicate:
             wanted = _number(value)
 
             def matches(record: Record) -> bool:
-                return any(_number(part) == wanted for part in record.get(name, "").split(";") if part)
+                return any(
+                    _number(part) == wanted for part in record.get(name, "").split(";") if part
+                )
         else:
 
             def matches(record: Record) -> bool:

@@ -28,7 +28,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -174,17 +174,6 @@ class FakeENA:
         self._server = None
         self._thread = None
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (for the command line)."""
-        if self._server is None:
-            self._server = _Server((self.host, self.port), _make_handler(self))
-            self.port = self._server.server_address[1]
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
-            self._server = None
-
     def __enter__(self) -> FakeENA:
         return self.start()
 
@@ -252,7 +241,8 @@ class FakeENA:
         return self._add(Kind.STUDY, record, portal)
 
     def add_sample(self, record: Mapping[str, str], portal: str | None = None) -> str:
-        """Add a sample; link it to its study with ``study_accession``/``secondary_study_accession``."""
+        """Add a sample; link it to its studies with ``study_accession`` and
+        ``secondary_study_accession``."""
         return self._add(Kind.SAMPLE, record, portal)
 
     def add_run(self, record: Mapping[str, str], portal: str | None = None) -> str:
@@ -263,7 +253,9 @@ class FakeENA:
         """Add an analysis (``result=analysis``), e.g. a primary metagenome assembly."""
         return self._add(Kind.ANALYSIS, record, portal)
 
-    def add_records(self, kind: Kind, records: Iterable[Mapping[str, str]], portal: str | None = None) -> None:
+    def add_records(
+        self, kind: Kind, records: Iterable[Mapping[str, str]], portal: str | None = None
+    ) -> None:
         """Add many records of one kind (what the generators use)."""
         for record in records:
             self._add(kind, record, portal)
@@ -383,8 +375,8 @@ class FakeENA:
                 raise _HTTPError(HTTPStatus.UNAUTHORIZED, "Invalid credentials")
         return username
 
-    def _visible_filter(self, user: str | None):  # type: ignore[no-untyped-def]
-        """A predicate: may ``user`` see this record?"""
+    def _visible_filter(self, user: str | None) -> Callable[[str, Mapping[str, str]], bool] | None:
+        """A predicate "may ``user`` see this record?", or None when every record is visible."""
         with self._lock:
             private = dict(self._private)
             is_datahub = self._datahub is not None and user == self._datahub[0]
@@ -407,7 +399,9 @@ class FakeENA:
 
         return visible
 
-    def _select(self, params: Mapping[str, str], user: str | None, kind_result: str) -> tuple[Kind, list[dict[str, str]]]:
+    def _select(
+        self, params: Mapping[str, str], user: str | None, kind_result: str
+    ) -> tuple[Kind, list[dict[str, str]]]:
         """The records a search/count selects (before field projection and limit)."""
         kind = RESULTS.get(kind_result)
         if kind is None:
@@ -459,9 +453,14 @@ class FakeENA:
         requested = [name.strip() for name in params.get("fields", "").split(",") if name.strip()]
         unknown = [name for name in requested if name not in KIND_FIELDS[kind]]
         if unknown:
-            raise _HTTPError(HTTPStatus.BAD_REQUEST, f"Invalid fieldName(s) supplied: {','.join(unknown)}")
+            raise _HTTPError(
+                HTTPStatus.BAD_REQUEST, f"Invalid fieldName(s) supplied: {','.join(unknown)}"
+            )
         accession_field = ACCESSION_FIELD[kind]
-        return [accession_field, *(name for name in dict.fromkeys(requested) if name != accession_field)]
+        return [
+            accession_field,
+            *(name for name in dict.fromkeys(requested) if name != accession_field),
+        ]
 
     @staticmethod
     def _limit(params: Mapping[str, str]) -> int | None:
@@ -481,7 +480,9 @@ class FakeENA:
             raise _HTTPError(HTTPStatus.BAD_REQUEST, f"Invalid format: {value}")
         return value
 
-    def _rows_answer(self, kind: Kind, records: list[dict[str, str]], params: Mapping[str, str]) -> _Answer:
+    def _rows_answer(
+        self, kind: Kind, records: list[dict[str, str]], params: Mapping[str, str]
+    ) -> _Answer:
         columns = self._fields(kind, params)
         limit = self._limit(params)
         if limit is not None:
@@ -534,7 +535,9 @@ class FakeENA:
         kind = RESULTS.get(params.get("result", ""))
         if kind is None:
             raise _HTTPError(HTTPStatus.BAD_REQUEST, f"Invalid result: {params.get('result', '')}")
-        return _json_answer([{"columnId": name, "description": ""} for name in sorted(KIND_FIELDS[kind])])
+        return _json_answer(
+            [{"columnId": name, "description": ""} for name in sorted(KIND_FIELDS[kind])]
+        )
 
     def _webin_token(self, body: bytes) -> _Answer:
         try:
@@ -542,7 +545,9 @@ class FakeENA:
             username, password = payload["username"], payload["password"]
             realms = payload.get("authRealms", [])
         except (ValueError, KeyError, TypeError):
-            raise _HTTPError(HTTPStatus.BAD_REQUEST, "Expected JSON with username and password") from None
+            raise _HTTPError(
+                HTTPStatus.BAD_REQUEST, "Expected JSON with username and password"
+            ) from None
         with self._lock:
             good = "ENA" in realms and self._webin_accounts.get(username) == password
         if not good:
@@ -550,7 +555,9 @@ class FakeENA:
         token = f"fake-webin-token.{username}.{secrets.token_hex(16)}"
         return _Answer(HTTPStatus.OK, token.encode(), "text/plain", {})
 
-    def handle(self, method: str, path: str, params: dict[str, str], auth_header: str | None, body: bytes) -> _Answer:
+    def handle(
+        self, method: str, path: str, params: dict[str, str], auth_header: str | None, body: bytes
+    ) -> _Answer:
         """Answer one request (called by the HTTP handler thread)."""
         user: str | None = None
         try:
@@ -593,15 +600,19 @@ class FakeENA:
             self.requests.append(LoggedRequest(path, dict(params), user))
 
     @staticmethod
-    def _fault_answer(fault: Fault, answer):  # type: ignore[no-untyped-def]
+    def _fault_answer(fault: Fault, answer: Callable[[], _Answer]) -> _Answer:
         match fault.mode:
             case FaultMode.HTTP_500:
-                return _json_answer({"message": "Internal Server Error"}, HTTPStatus.INTERNAL_SERVER_ERROR)
+                return _json_answer(
+                    {"message": "Internal Server Error"}, HTTPStatus.INTERNAL_SERVER_ERROR
+                )
             case FaultMode.HTTP_503:
                 body = b"<html><body><h1>503 Service Unavailable</h1></body></html>"
                 return _Answer(HTTPStatus.SERVICE_UNAVAILABLE, body, "text/html", {})
             case FaultMode.HTTP_429:
-                result = _json_answer({"message": "Too Many Requests"}, HTTPStatus.TOO_MANY_REQUESTS)
+                result = _json_answer(
+                    {"message": "Too Many Requests"}, HTTPStatus.TOO_MANY_REQUESTS
+                )
                 result.headers["Retry-After"] = f"{fault.retry_after:g}"
                 return result
             case FaultMode.SLOW:
@@ -635,7 +646,9 @@ def _make_handler(fake: FakeENA) -> type[BaseHTTPRequestHandler]:
 
         def _params(self, body: bytes) -> dict[str, str]:
             query = urlsplit(self.path).query
-            params = {key: values[-1] for key, values in parse_qs(query, keep_blank_values=True).items()}
+            params = {
+                key: values[-1] for key, values in parse_qs(query, keep_blank_values=True).items()
+            }
             content_type = self.headers.get("Content-Type", "")
             if body and content_type.startswith("application/x-www-form-urlencoded"):
                 form = parse_qs(body.decode(), keep_blank_values=True)
@@ -646,7 +659,11 @@ def _make_handler(fake: FakeENA) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             answer = fake.handle(
-                method, urlsplit(self.path).path, self._params(body), self.headers.get("Authorization"), body
+                method,
+                urlsplit(self.path).path,
+                self._params(body),
+                self.headers.get("Authorization"),
+                body,
             )
             try:
                 self.send_response(answer.status)

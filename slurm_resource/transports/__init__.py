@@ -1,0 +1,1 @@
+"""Transports: ssh (paramiko), local (subprocess), embedded (no Slurm)."""
