@@ -103,6 +103,8 @@ class JobMonitor:
     :param poll_interval: seconds between rounds.
     :param logger: where transient failures are reported.
     :param lost_after: seconds a job may be unknown to sacct and squeue before it is ``LOST``.
+    :param autostart: start the poller thread on the first :meth:`track` (off: the caller runs
+        :meth:`poll_once` itself, as unit tests and benchmarks do).
     """
 
     def __init__(
@@ -111,11 +113,13 @@ class JobMonitor:
         poll_interval: float,
         logger: logging.Logger | None = None,
         lost_after: float = 900.0,
+        autostart: bool = True,
     ):
         self.transport = transport
         self.poll_interval = poll_interval
         self.log = logger or logging.getLogger(__name__)
         self.lost_after = lost_after
+        self.autostart = autostart
         self.stats = MonitorStats()
         self._jobs: dict[int, _Tracked] = {}
         self._cond = threading.Condition()
@@ -132,7 +136,7 @@ class JobMonitor:
             if tracked is None:
                 tracked = self._jobs[job_id] = _Tracked(JobStatus(job_id))
             tracked.waiters += 1
-            if self._thread is None or not self._thread.is_alive():
+            if self.autostart and (self._thread is None or not self._thread.is_alive()):
                 self._stop = False
                 self._thread = threading.Thread(
                     target=self._loop, name="slurm-monitor", daemon=True

@@ -217,6 +217,5 @@ INGEST_ASSETS = (ena_study, ena_samples, ena_read_runs, ena_assemblies)
 ena_ingest_job = dg.define_asset_job(
     "ena_ingest",
     selection=dg.AssetSelection.assets(*INGEST_ASSETS),
-    partitions_def=ena_studies,
     description="Mirror one study from ENA: study, samples, runs and assemblies.",
 )

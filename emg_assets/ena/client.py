@@ -621,7 +621,8 @@ class ENAClient(dg.ConfigurableResource):
         url = f"{self.portal_api_url}/{endpoint}"
         encoded = urlencode(params)
         shown_url = _shorten(f"{url}?{encoded}", MAX_URL_IN_MESSAGE)
-        auth = self._auth(authenticated, shown_url)
+        # httpx.Auth() is httpx's no-op auth: anonymous requests.
+        auth = self._auth(authenticated, shown_url) or httpx.Auth()
         use_post = len(encoded) > MAX_GET_PARAMS_CHARS
         limiter = self.rate_limiter
         http = self.http

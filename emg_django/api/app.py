@@ -1,5 +1,54 @@
-"""The v2 API (django-ninja)."""
+"""The v2 API (django-ninja), compatible with MGnify's public API v2.
 
-from ninja import NinjaAPI
+Mounted at ``api.prefix`` (``/api/v2/``): Swagger UI at ``docs``, the schema at ``openapi.json``.
+"""
 
-api = NinjaAPI(title="MGnify API", version="2.0.0", urls_namespace="api")
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Router
+
+from emg_django.api import analyses, assemblies, auth, biomes, my_data, runs, samples, studies
+from emg_django.api.errors import ErrorSchema, install_error_handlers, not_found
+from emg_django.api.security import OptionalWebinAuth, check_configuration
+
+DESCRIPTION = (
+    "MGnify's metagenomics analyses: studies, samples, runs, assemblies, analyses and biomes. "
+    "Lists are `{count, items}` pages (`page`, `page_size`); errors are `{detail}`. Private data "
+    "is visible to its Webin owner: log in with `POST auth/login` and send the token as a bearer."
+)
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+check_configuration()
+
+api = NinjaAPI(
+    title="MGnify API",
+    version="2.0.0",
+    description=DESCRIPTION,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    auth=OptionalWebinAuth(),
+)
+install_error_handlers(api)
+
+api.add_router("/studies/", studies.router)
+api.add_router("/samples/", samples.router)
+api.add_router("/runs/", runs.router)
+api.add_router("/assemblies/", assemblies.router)
+api.add_router("/analyses/", analyses.router)
+api.add_router("/biomes/", biomes.router)
+api.add_router("/my-data/", my_data.router)
+api.add_router("/auth/", auth.router)
+
+#: Last, so it only answers paths no endpoint matched: a JSON 404 instead of Django's HTML page.
+fallback = Router(auth=None)
+
+
+@fallback.api_operation(ALL_METHODS, "/{path:unknown}", response={404: ErrorSchema}, include_in_schema=False)
+def unknown_path(request: HttpRequest, unknown: str) -> None:
+    hint = "" if unknown.endswith("/") else f" (list endpoints end with '/': try {unknown}/)"
+    raise not_found(f"no endpoint at {unknown[:80]}{hint}")
+
+
+api.add_router("", fallback)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from emg_django.api.queries import MAX_SEARCH_LENGTH
 
-#: ``root`` then ``:``-separated names, no control characters.
-LINEAGE_PATTERN = r"^root(:[^:\x00-\x1f]+)*$"
+#: ``root`` then ``:``-separated names, no control characters (a trailing ``:`` is tolerated).
+LINEAGE_PATTERN = re.compile(r"root(:[^:\x00-\x1f]+)*:?")
 MAX_LINEAGE_LENGTH = 255
 
 
@@ -16,10 +18,17 @@ class BiomeFilter(Schema):
     """Filter by biome: the given lineage and everything under it."""
 
     biome_lineage: str | None = Field(
-        None, max_length=MAX_LINEAGE_LENGTH, pattern=LINEAGE_PATTERN,
+        None, max_length=MAX_LINEAGE_LENGTH,
         description="A biome lineage, e.g. `root:Environmental:Aquatic`; its sub-biomes are included.",
         examples=["root:Environmental:Aquatic"],
     )
+
+    @field_validator("biome_lineage")
+    @classmethod
+    def _lineage_shape(cls, value: str | None) -> str | None:
+        if value is not None and not LINEAGE_PATTERN.fullmatch(value):
+            raise ValueError("expected a lineage such as root:Environmental:Aquatic ('root', then ':'-separated names)")
+        return value
 
 
 class SearchFilter(Schema):

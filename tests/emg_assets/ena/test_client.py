@@ -7,9 +7,11 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 import pytest
+from pydantic import HttpUrl, SecretStr
 
 from emg_assets.ena.client import ENAClient
 from emg_assets.ena.errors import (
@@ -24,7 +26,11 @@ from tests.fakes.ena import FakeENA
 from tests.fakes.ena import datasets as ds
 
 #: Small backoff so retry tests stay fast.
-FAST = {"backoff_base_seconds": 0.01, "backoff_cap_seconds": 0.05, "max_requests_per_second": 50}
+FAST: dict[str, Any] = {
+    "backoff_base_seconds": 0.01,
+    "backoff_cap_seconds": 0.05,
+    "max_requests_per_second": 50,
+}
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +79,14 @@ def test_search_selects_fields_and_sends_a_built_query(fake: FakeENA, client: EN
         ENAQuery.for_study("ERP125469"),
         fields=["library_layout", "fastq_ftp", "read_count"],
     )
-    assert sorted(row["run_accession"] for row in rows) == ["ERR4918394", "ERR4918397", "ERR4918398"]
-    assert all(list(row) == ["run_accession", "library_layout", "fastq_ftp", "read_count"] for row in rows)
+    assert sorted(row["run_accession"] for row in rows) == [
+        "ERR4918394",
+        "ERR4918397",
+        "ERR4918398",
+    ]
+    assert all(
+        list(row) == ["run_accession", "library_layout", "fastq_ftp", "read_count"] for row in rows
+    )
     assert all(isinstance(value, str) for row in rows for value in row.values())
     (request,) = fake.requests_to("/search")
     assert request.params == {
@@ -93,10 +105,14 @@ def test_limit_and_portals(client: ENAClient) -> None:
     # The ena-portal-only study is not in the metagenome portal, and metagenome data is not in
     # the ena portal unless includeMetagenomes.
     in_metagenome = {r["study_accession"] for r in client.search(ENAResult.STUDY)}
-    in_ena = {r["study_accession"] for r in client.search(ENAResult.STUDY, data_portal=DataPortal.ENA)}
+    in_ena = {
+        r["study_accession"] for r in client.search(ENAResult.STUDY, data_portal=DataPortal.ENA)
+    }
     in_both = {
         r["study_accession"]
-        for r in client.search(ENAResult.STUDY, data_portal=DataPortal.ENA, include_metagenomes=True)
+        for r in client.search(
+            ENAResult.STUDY, data_portal=DataPortal.ENA, include_metagenomes=True
+        )
     }
     assert ds.ENA_PORTAL_STUDY not in in_metagenome and ds.HOLOFOOD_STUDY in in_metagenome
     assert in_ena == {ds.ENA_PORTAL_STUDY}
@@ -112,7 +128,9 @@ def test_empty_answers(fake: FakeENA, client: ENAClient) -> None:
     assert len(fake.requests_to("/search")) == 2  # neither retried
 
 
-def test_fields_and_queries_are_validated_before_any_request(fake: FakeENA, client: ENAClient) -> None:
+def test_fields_and_queries_are_validated_before_any_request(
+    fake: FakeENA, client: ENAClient
+) -> None:
     with pytest.raises(ENAQueryError, match="no field"):
         client.search(ENAResult.STUDY, fields=["fastq_ftp"])
     with pytest.raises(ENAQueryError, match="no field"):
@@ -254,6 +272,10 @@ def test_find_studies_window_and_strategies() -> None:
 # -- faults ------------------------------------------------------------------------------------
 
 
+def _fault_options(options: dict[str, float]) -> dict[str, Any]:
+    return options
+
+
 @pytest.mark.parametrize(
     ("mode", "options"),
     [
@@ -264,9 +286,11 @@ def test_find_studies_window_and_strategies() -> None:
         ("slow", {"delay": 0.6}),
     ],
 )
-def test_fault_is_retried_then_succeeds(fake: FakeENA, mode: str, options: dict[str, float]) -> None:
+def test_fault_is_retried_then_succeeds(
+    fake: FakeENA, mode: str, options: dict[str, float]
+) -> None:
     client = make_client(fake, timeout_seconds=0.3)
-    fake.fault(mode, times=1, path="/search", **options)
+    fake.fault(mode, times=1, path="/search", **_fault_options(options))
     rows = client.search(ENAResult.READ_RUN, ENAQuery.for_study(ds.HOLOFOOD_STUDY))
     assert len(rows) == 3
     assert len(fake.requests_to("/search")) == 2
@@ -287,7 +311,7 @@ def test_exhausted_retries_name_the_url_and_the_last_error(
     fake: FakeENA, mode: str, options: dict[str, float], last_error: str
 ) -> None:
     client = make_client(fake, timeout_seconds=0.2, max_retries=2)
-    fake.fault(mode, times=10, **options)
+    fake.fault(mode, times=10, **_fault_options(options))
     with pytest.raises(ENAUnavailableError) as caught:
         client.search(ENAResult.STUDY, ENAQuery.for_study(ds.GUAYMAS_STUDY))
     message = str(caught.value)
@@ -302,7 +326,9 @@ def test_connection_errors_are_retried_then_reported() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    client = ENAClient(portal_api_url=f"http://127.0.0.1:{port}/ena/portal/api", max_retries=1, **FAST)  # type: ignore[arg-type]
+    client = ENAClient(
+        portal_api_url=f"http://127.0.0.1:{port}/ena/portal/api", max_retries=1, **FAST
+    )
     with pytest.raises(ENAUnavailableError, match="ConnectError") as caught:
         client.count(ENAResult.STUDY)
     assert f"127.0.0.1:{port}/ena/portal/api/count" in str(caught.value)
@@ -373,8 +399,8 @@ def test_configuration() -> None:
     assert default.portal_api_url == "https://www.ebi.ac.uk/ena/portal/api"
     assert default.max_requests_per_second == 20 and not default.has_datahub_credentials
     configured = ENAClient.from_config(
-        ENAConfig(portal_api_url="http://127.0.0.1:8085/ena/portal/api/", max_retries=1),
-        WebinConfig(datahub_username="dcc_x", datahub_password="secret"),
+        ENAConfig(portal_api_url=HttpUrl("http://127.0.0.1:8085/ena/portal/api/"), max_retries=1),
+        WebinConfig(datahub_username="dcc_x", datahub_password=SecretStr("secret")),
     )
     assert configured.portal_api_url == "http://127.0.0.1:8085/ena/portal/api"
     assert configured.max_retries == 1 and configured.datahub_password == "secret"

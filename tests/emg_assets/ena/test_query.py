@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 
@@ -65,7 +66,7 @@ def test_combinations_flatten_and_render_with_parentheses() -> None:
         (lambda: ENAQuery.and_("tax_id=1"), "needs queries"),  # type: ignore[arg-type]
     ],
 )
-def test_bad_input_is_refused(build, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_is_refused(build: Callable[[], object], message: str) -> None:
     with pytest.raises(ENAQueryError, match=message):
         build()
 

@@ -187,8 +187,12 @@ def test_co_assembly_and_study_and_sample() -> None:
     assert sample.collection_date_as_date == dt.date(2019, 6, 11)
     assert sample.lat == 66.079905 and sample.lon is None
     assert [p.field for p in sample.problems] == ["lon"]
-    assert ENASampleRecord.model_validate({"sample_accession": "SAMEA1", "collection_date": "2019"}) \
-        .collection_date_as_date is None
+    assert (
+        ENASampleRecord.model_validate(
+            {"sample_accession": "SAMEA1", "collection_date": "2019"}
+        ).collection_date_as_date
+        is None
+    )
 
 
 def _run_rows(count: int) -> list[dict[str, str]]:

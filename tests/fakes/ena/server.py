@@ -158,7 +158,10 @@ class FakeENA:
         self._server = _Server((self.host, self.port), _make_handler(self))
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"fake-ena-{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # a quick stop() matters in tests
+            name=f"fake-ena-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
