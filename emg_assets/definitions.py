@@ -9,16 +9,17 @@ from emg_assets.orm import setup_django
 setup_django()
 
 from emg_assets.ena.assets import INGEST_ASSETS, ena_ingest_job  # noqa: E402
-from emg_assets.resources import ena_client  # noqa: E402
+from emg_assets.resources import ena_client, slack_webhook  # noqa: E402
 from emg_django.config import get_config  # noqa: E402
 from sensors.ena_sync import ena_sync  # noqa: E402
 from sensors.new_ena_studies import new_ena_studies  # noqa: E402
+from sensors.run_failure import notify_run_failure  # noqa: E402
 
 config = get_config()
 
 defs = dg.Definitions(
     assets=list(INGEST_ASSETS),
     jobs=[ena_ingest_job],
-    sensors=[new_ena_studies, ena_sync],
-    resources={"ena": ena_client(config)},
+    sensors=[new_ena_studies, ena_sync, notify_run_failure],
+    resources={"ena": ena_client(config), "slack": slack_webhook(config)},
 )

@@ -184,7 +184,21 @@ class DjangoConfig(BaseModel):
 class DagsterConfig(BaseModel):
     """How Django reaches Dagster (admin/API actions launch runs through its GraphQL API)."""
 
-    webserver_url: str = "http://127.0.0.1:3000"
+    webserver_url: str = Field(default="http://127.0.0.1:3000", description="GraphQL is at /graphql.")
+    public_url: str | None = Field(
+        default=None, description="The Dagster UI as people reach it (links in notifications)."
+    )
+    location_name: str = Field(default="emg_assets", description="The code location in workspace.yaml.")
+    timeout_seconds: float = Field(default=15.0, gt=0)
+
+
+class NotificationsConfig(BaseModel):
+    """Where run failures are reported."""
+
+    slack_webhook_url: SecretStr | None = Field(
+        default=None, description="Slack incoming-webhook URL (env only); notifications are off when unset."
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0)
 
 
 class SensorsConfig(BaseModel):
@@ -227,6 +241,7 @@ class EMGConfig(BaseSettings):
     api: APIConfig = APIConfig()
     dagster: DagsterConfig = DagsterConfig()
     sensors: SensorsConfig = SensorsConfig()
+    notifications: NotificationsConfig = NotificationsConfig()
 
 
 class ConfigError(RuntimeError):

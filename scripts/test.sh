@@ -9,6 +9,31 @@ ensure_postgres
 export EMG_DATABASE__URL="${EMG_DATABASE__URL:-postgresql://postgres@127.0.0.1:5432/emg}"
 
 # >>> slurm cluster (owned by slurm-dev-environment) >>>
+# The real single-node Slurm (+ slurmdbd, munge, MariaDB, sshd) for the `slurm`-marked tests.
+# Started unless the Slurm tests are deselected (`-m "not slurm"`) or SLURM_DEV_SKIP=1; a
+# cluster that was already up is used and left running; one started here is stopped on exit.
+# Under CI=true a cluster that does not come up fails the run.
+slurm_dev=slurm-dev-environment/slurm-dev
+slurm_started_here=""
+if [[ " $* " != *"not slurm"* && "${SLURM_DEV_SKIP:-}" != "1" ]]; then
+    if "$slurm_dev" status >/dev/null 2>&1; then
+        log "Slurm dev cluster already up: using it"
+    elif "$slurm_dev" up; then
+        slurm_started_here=1
+    elif in_ci; then
+        log "FATAL: the Slurm dev cluster did not come up (CI=true: not skipping)"
+        exit 1
+    else
+        log "WARNING: the Slurm dev cluster did not come up: Slurm tests will be skipped"
+    fi
+    eval "$("$slurm_dev" env)"
+fi
+stop_slurm_dev() {
+    if [[ -n "$slurm_started_here" ]]; then
+        "$slurm_dev" down || log "WARNING: slurm-dev down failed; see ${SLURM_DEV_STATE_DIR:-/tmp/emg-slurm-dev}/log"
+    fi
+}
+trap stop_slurm_dev EXIT
 # <<< slurm cluster <<<
 
 set +e

@@ -271,7 +271,11 @@ class JobMonitor:
                     slurm_reason=record.reason,
                 )
                 if record.state.outcome is not JobOutcome.RUNNING:
-                    ended.append(job_id)
+                    if record.node is None:
+                        # Never ran (cancelled while pending): it has no .batch step to ask.
+                        tracked.status = replace(tracked.status, final=True)
+                    else:
+                        ended.append(job_id)
             # Jobs that ended earlier but whose MaxRSS query failed or lagged.
             ended.extend(
                 j

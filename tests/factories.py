@@ -55,7 +55,9 @@ def make_study(
     :param biome: a :class:`Biome`, a lineage, or ``None`` for no biome.
     :param private: embargoed; owned by ``owner`` (``DEFAULT_OWNER`` when not given).
     """
-    secondary = secondary if secondary is not None else "ERP" + "".join(c for c in accession if c.isdigit())
+    secondary = (
+        secondary if secondary is not None else "ERP" + "".join(c for c in accession if c.isdigit())
+    )
     title = title if title is not None else f"Study {accession}"
     visibility = _visibility(private, suppressed, owner)
     ena_study = ena_models.Study.objects.create(
@@ -96,8 +98,11 @@ def make_sample(
     title = title if title is not None else f"Sample {accession}"
     visibility = study.visibility()
     ena_sample = ena_models.Sample.objects.create(
-        study=study.ena_study, accession=accession,
-        additional_accessions=[secondary] if secondary else [], title=title, **visibility,
+        study=study.ena_study,
+        accession=accession,
+        additional_accessions=[secondary] if secondary else [],
+        title=title,
+        **visibility,
     )
     if isinstance(biome, str):
         biome = make_biome(biome)
@@ -126,9 +131,14 @@ def make_run(
 ) -> Run:
     """A run of ``sample`` in ``study`` (extra model fields pass through)."""
     return Run.objects.create(
-        accession=accession, study=study, sample=sample, experiment_type=experiment_type,
-        instrument_platform=instrument_platform, instrument_model=instrument_model,
-        **study.visibility(), **fields,
+        accession=accession,
+        study=study,
+        sample=sample,
+        experiment_type=experiment_type,
+        instrument_platform=instrument_platform,
+        instrument_model=instrument_model,
+        **study.visibility(),
+        **fields,
     )
 
 
@@ -147,16 +157,23 @@ def make_assembly(
     if sample is None and runs:
         sample = runs[0].sample
     assembly = Assembly.objects.create(
-        accession=accession, study=study, sample=sample, reads_study=reads_study,
-        assembler_name=assembler_name, assembler_version=assembler_version,
-        **study.visibility(), **fields,
+        accession=accession,
+        study=study,
+        sample=sample,
+        reads_study=reads_study,
+        assembler_name=assembler_name,
+        assembler_version=assembler_version,
+        **study.visibility(),
+        **fields,
     )
     if runs:
         assembly.runs.set(runs)
     return assembly
 
 
-def make_download(alias: str = "ERR1000_SILVA-SSU.tsv", path: str | None = None, **fields: Any) -> dict[str, Any]:
+def make_download(
+    alias: str = "ERR1000_SILVA-SSU.tsv", path: str | None = None, **fields: Any
+) -> dict[str, Any]:
     """A valid download file entry (see :class:`emg_django.analyses.schemas.DownloadFile`)."""
     return {
         "alias": alias,
@@ -188,15 +205,26 @@ def make_analysis(
     :param experiment_type: defaults to the run's, or ``ASSEM`` for an assembly.
     """
     if experiment_type is None:
-        experiment_type = run.experiment_type if run is not None else (
-            ExperimentType.ASSEMBLY if assembly is not None else ExperimentType.UNKNOWN
+        experiment_type = (
+            run.experiment_type
+            if run is not None
+            else (ExperimentType.ASSEMBLY if assembly is not None else ExperimentType.UNKNOWN)
         )
     subject = run or assembly
     sample = subject.sample if subject is not None else None
     return Analysis.objects.create(
-        study=study, run=run, assembly=assembly, sample=sample, experiment_type=experiment_type,
-        pipeline_version=pipeline_version, status=status,
-        annotations=annotations or {}, downloads=downloads or [],
-        results_dir=fields.pop("results_dir", f"{study.results_dir}/analyses/{subject.accession if subject else 'x'}"),
-        **study.visibility(), **fields,
+        study=study,
+        run=run,
+        assembly=assembly,
+        sample=sample,
+        experiment_type=experiment_type,
+        pipeline_version=pipeline_version,
+        status=status,
+        annotations=annotations or {},
+        downloads=downloads or [],
+        results_dir=fields.pop(
+            "results_dir", f"{study.results_dir}/analyses/{subject.accession if subject else 'x'}"
+        ),
+        **study.visibility(),
+        **fields,
     )

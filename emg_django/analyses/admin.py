@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from emg_django.analyses.choices import AnalysisStatus
+from emg_django.analyses.choices import INGEST_JOB_NAME, AnalysisPipeline, AnalysisStatus, analysis_job_name
 from emg_django.analyses.models import Analysis, Assembly, Biome, Run, Sample, Study
+from emg_django.dagster_launcher import DagsterLauncher, LaunchError
+
+REQUESTED_BY_TAG = "emg/requested_by"
 
 VISIBILITY_FIELDS = ("is_private", "is_suppressed", "webin_submitter")
 STATUS_COLOURS = {
@@ -67,6 +70,39 @@ class VisibilityReadOnly:
         return (*super().get_readonly_fields(request, obj), *VISIBILITY_FIELDS)  # type: ignore[misc]
 
 
+def launch_for_studies(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, job_name: str
+) -> None:
+    """Launch ``job_name`` in Dagster for each selected study, reporting each run or refusal."""
+    launcher = DagsterLauncher()
+    for study in queryset.select_related("ena_study"):
+        try:
+            run = launcher.launch(job_name, study.ena_study.accession,
+                                  tags={REQUESTED_BY_TAG: request.user.get_username()})
+        except LaunchError as exc:
+            modeladmin.message_user(request, f"{study.accession}: {exc}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, format_html(
+                '{}: {} run <a href="{}">{}</a> launched', study.accession, job_name, run.url, run.run_id,
+            ), messages.SUCCESS)
+
+
+def _launch_action(job_name: str, description: str):  # noqa: ANN202 - an admin action
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+        launch_for_studies(modeladmin, request, queryset, job_name)
+
+    action.__name__ = f"launch_{job_name}"
+    return action
+
+
+STUDY_ACTIONS = [
+    _launch_action(INGEST_JOB_NAME, "Re-ingest from ENA (Dagster)"),
+    *(_launch_action(analysis_job_name(p), f"Analyse with the {p.label.lower()} pipeline (Dagster)")
+      for p in AnalysisPipeline),
+]
+
+
 @admin.register(Study)
 class StudyAdmin(AccessionSearchMixin, VisibilityReadOnly, admin.ModelAdmin):
     list_display = ("accession", "title", "biome", "is_private", "is_suppressed", "updated_at")
@@ -76,6 +112,7 @@ class StudyAdmin(AccessionSearchMixin, VisibilityReadOnly, admin.ModelAdmin):
     accession_lookups = {"study": "pk", "ena": "ena_accessions__has_accession"}
     autocomplete_fields = ("biome",)
     filter_horizontal = ("watchers",)
+    actions = STUDY_ACTIONS
     readonly_fields = ("accession", "ena_study", "ena_accessions", "metadata", "downloads",
                        "results_dir", "created_at", "updated_at")
     fieldsets = (

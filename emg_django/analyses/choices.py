@@ -94,3 +94,20 @@ class AnnotationType(models.TextChoices):
     TAXONOMIES_DADA2_PR2 = "taxonomies__dada2_pr2", "ASV taxonomy (DADA2, PR2)"
     TAXONOMIES_MOTUS = "taxonomies__motus", "mOTUs taxonomy"
     PFAMS = "pfams", "Pfam domains"
+
+
+class AnalysisPipeline(models.TextChoices):
+    """The analysis pipelines; each is a Dagster job named :func:`analysis_job_name`."""
+
+    AMPLICON = "amplicon", "Amplicon"
+    RAWREADS = "rawreads", "Raw reads"
+    ASSEMBLY = "assembly", "Assembly"
+
+
+#: The Dagster job that mirrors a study from ENA.
+INGEST_JOB_NAME = "ena_ingest"
+
+
+def analysis_job_name(pipeline: AnalysisPipeline | str) -> str:
+    """The Dagster job that runs ``pipeline`` for a study partition (e.g. ``amplicon_analysis``)."""
+    return f"{AnalysisPipeline(pipeline).value}_analysis"

@@ -37,7 +37,9 @@ class AccessionKind:
         """
         normalised = value.strip().upper()
         if not self.matches(normalised):
-            raise bad_request(f"malformed {self.name} accession {shown(value)}: expected {self.expected}")
+            raise bad_request(
+                f"malformed {self.name} accession {shown(value)}: expected {self.expected}"
+            )
         return normalised
 
 
@@ -45,7 +47,9 @@ ENA_STUDY = AccessionKind(
     "ENA study", re.compile(r"PRJ[EDN][A-Z]\d+|[EDS]RP\d+"), "PRJEB…, PRJNA…, ERP…, SRP… or DRP…"
 )
 ENA_SAMPLE = AccessionKind(
-    "sample", re.compile(r"SAM[EDN][A-Z]?\d+|[EDS]RS\d+"), "SAMEA…, SAMN…, SAMD…, ERS…, SRS… or DRS…"
+    "sample",
+    re.compile(r"SAM[EDN][A-Z]?\d+|[EDS]RS\d+"),
+    "SAMEA…, SAMN…, SAMD…, ERS…, SRS… or DRS…",
 )
 ENA_RUN = AccessionKind("run", re.compile(r"[EDS]RR\d+"), "ERR…, SRR… or DRR…")
 ENA_ASSEMBLY = AccessionKind("assembly", re.compile(r"ERZ\d+|GCA_\d+(\.\d+)?"), "ERZ… or GCA_…")
@@ -58,7 +62,9 @@ def parse_mgnify(prefix: MGnifyPrefix, value: str) -> int:
     """
     pk = parse_accession(prefix, value) if len(value) <= MAX_ACCESSION_LENGTH else None
     if pk is None:
-        raise bad_request(f"malformed accession {shown(value)}: expected {prefix} followed by 8 digits")
+        raise bad_request(
+            f"malformed accession {shown(value)}: expected {prefix} followed by 8 digits"
+        )
     return pk
 
 

@@ -16,8 +16,14 @@ from emg_django.analyses.models import Analysis, Run
 from emg_django.api.accessions import parse_mgnify, shown
 from emg_django.api.errors import ErrorSchema, bad_request, not_found
 from emg_django.api.filters import StudyAccessionFilter
-from emg_django.api.pagination import PageParams, Paged, paginate, paginate_list
-from emg_django.api.projections import ANALYSIS_LIST_COLUMNS, RUN_COLUMNS, analysis_item, download_items, run_item
+from emg_django.api.pagination import Paged, PageParams, paginate, paginate_list
+from emg_django.api.projections import (
+    ANALYSIS_LIST_COLUMNS,
+    RUN_COLUMNS,
+    analysis_item,
+    download_items,
+    run_item,
+)
 from emg_django.api.queries import first_row, ordered, visible
 from emg_django.api.schemas.analyses import (
     AnalysisDetail,
@@ -34,7 +40,13 @@ ORDER_COLUMNS = {"accession": "id", "updated_at": "updated_at"}
 DEFAULT_ORDER = "-accession"
 LIST_ERRORS = {400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema}
 DETAIL_COLUMNS = (
-    *ANALYSIS_LIST_COLUMNS, "run_id", "assembly_id", "quality_control", "downloads", "results_dir", "metadata",
+    *ANALYSIS_LIST_COLUMNS,
+    "run_id",
+    "assembly_id",
+    "quality_control",
+    "downloads",
+    "results_dir",
+    "metadata",
 )
 #: Annotation types are snake_case keys (``taxonomies__ssu``, ``pfams``…).
 ANNOTATION_TYPE = re.compile(r"[a-z0-9_]{1,64}")
@@ -43,14 +55,26 @@ AnalysisOrder = Literal["accession", "-accession", "updated_at", "-updated_at", 
 
 
 class AnalysisFilters(StudyAccessionFilter):
-    pipeline_version: PipelineVersion | None = Field(None, description="Only analyses by this pipeline version.")
-    experiment_type: ExperimentType | None = Field(None, description="Only analyses of this experiment type.")
-    order: AnalysisOrder | None = Field(None, description="Sort key; `-` for descending. Default: newest first.")
+    pipeline_version: PipelineVersion | None = Field(
+        None, description="Only analyses by this pipeline version."
+    )
+    experiment_type: ExperimentType | None = Field(
+        None, description="Only analyses of this experiment type."
+    )
+    order: AnalysisOrder | None = Field(
+        None, description="Sort key; `-` for descending. Default: newest first."
+    )
 
 
 def page_of_analyses(queryset: QuerySet, params: PageParams, order: str | None = None) -> dict:
-    """A page of analysis list items of ``queryset`` (visible analyses), with run, sample, assembly."""
-    return paginate(ordered(queryset, order, ORDER_COLUMNS, DEFAULT_ORDER), params, ANALYSIS_LIST_COLUMNS, analysis_item)
+    """A page of analysis list items of ``queryset`` (visible analyses), with their run,
+    sample and assembly."""
+    return paginate(
+        ordered(queryset, order, ORDER_COLUMNS, DEFAULT_ORDER),
+        params,
+        ANALYSIS_LIST_COLUMNS,
+        analysis_item,
+    )
 
 
 def _detail(request: HttpRequest, row: dict) -> dict:
@@ -59,7 +83,12 @@ def _detail(request: HttpRequest, row: dict) -> dict:
     if item["run"] is not None:
         read_runs: list[dict] | None = [item["run"]]
     elif row["assembly_id"] is not None:
-        runs = visible(Run, request).filter(assemblies=row["assembly_id"]).order_by("id").values(*RUN_COLUMNS)
+        runs = (
+            visible(Run, request)
+            .filter(assemblies=row["assembly_id"])
+            .order_by("id")
+            .values(*RUN_COLUMNS)
+        )
         read_runs = [run_item(run) for run in runs]
     else:
         read_runs = None
@@ -74,34 +103,52 @@ def _detail(request: HttpRequest, row: dict) -> dict:
 
 
 @router.get(
-    "/", response={200: Paged[AnalysisListItem], **LIST_ERRORS}, operation_id="list_mgnify_analyses",
-    summary="List analyses", description="Analyses (MGYA…) of runs and assemblies by the MGnify pipelines.",
+    "/",
+    response={200: Paged[AnalysisListItem], **LIST_ERRORS},
+    operation_id="list_mgnify_analyses",
+    summary="List analyses",
+    description="Analyses (MGYA…) of runs and assemblies by the MGnify pipelines.",
 )
-def list_analyses(request: HttpRequest, params: PageParams = Query(...), filters: AnalysisFilters = Query(...)) -> dict:
+def list_analyses(
+    request: HttpRequest, params: Query[PageParams], filters: Query[AnalysisFilters]
+) -> dict:
     queryset = visible(Analysis, request)
     if filters.pipeline_version:
         queryset = queryset.filter(pipeline_version=filters.pipeline_version)
     if filters.experiment_type:
         queryset = queryset.filter(experiment_type=filters.experiment_type)
     if filters.study_accession:
-        queryset = queryset.filter(study_id=parse_mgnify(MGnifyPrefix.STUDY, filters.study_accession))
+        queryset = queryset.filter(
+            study_id=parse_mgnify(MGnifyPrefix.STUDY, filters.study_accession)
+        )
     return page_of_analyses(queryset, params, filters.order)
 
 
 @router.get(
-    "/{accession}", response={200: AnalysisDetail, 400: ErrorSchema, 404: ErrorSchema},
-    operation_id="get_mgnify_analysis", summary="Get an analysis",
-    description="An analysis (MGYA…) with its QC summary and downloads; annotations are under `/annotations`.",
+    "/{accession}",
+    response={200: AnalysisDetail, 400: ErrorSchema, 404: ErrorSchema},
+    operation_id="get_mgnify_analysis",
+    summary="Get an analysis",
+    description="An analysis (MGYA…) with its QC summary and downloads; "
+    "annotations are under `/annotations`.",
 )
 def get_analysis(request: HttpRequest, accession: str) -> dict:
     pk = parse_mgnify(MGnifyPrefix.ANALYSIS, accession)
-    return _detail(request, first_row(visible(Analysis, request).filter(pk=pk), DETAIL_COLUMNS, f"analysis {accession}"))
+    return _detail(
+        request,
+        first_row(
+            visible(Analysis, request).filter(pk=pk), DETAIL_COLUMNS, f"analysis {accession}"
+        ),
+    )
 
 
 @router.get(
-    "/{accession}/annotations", response={200: AnalysisWithAnnotations, 400: ErrorSchema, 404: ErrorSchema},
-    operation_id="get_mgnify_analysis_with_annotations", summary="Get an analysis with all its annotations",
-    description="The analysis detail plus every annotation table (taxonomies per reference database, Pfams…).",
+    "/{accession}/annotations",
+    response={200: AnalysisWithAnnotations, 400: ErrorSchema, 404: ErrorSchema},
+    operation_id="get_mgnify_analysis_with_annotations",
+    summary="Get an analysis with all its annotations",
+    description="The analysis detail plus every annotation table "
+    "(taxonomies per reference database, Pfams…).",
 )
 def get_analysis_annotations(request: HttpRequest, accession: str) -> dict:
     pk = parse_mgnify(MGnifyPrefix.ANALYSIS, accession)
@@ -113,21 +160,31 @@ def get_analysis_annotations(request: HttpRequest, accession: str) -> dict:
 @router.get(
     "/{accession}/annotations/{annotation_type}",
     response={200: Paged[AnnotationItemSchema], **LIST_ERRORS},
-    operation_id="get_mgnify_analysis_annotations_of_type", summary="List an analysis's annotations of one type",
-    description="One annotation table, paginated. Types: " + ", ".join(f"`{value}`" for value in AnnotationType.values),
+    operation_id="get_mgnify_analysis_annotations_of_type",
+    summary="List an analysis's annotations of one type",
+    description="One annotation table, paginated. Types: "
+    + ", ".join(f"`{value}`" for value in AnnotationType.values),
 )
 def list_analysis_annotations_of_type(
-    request: HttpRequest, accession: str, annotation_type: str, params: PageParams = Query(...)
+    request: HttpRequest, accession: str, annotation_type: str, params: Query[PageParams]
 ) -> dict:
     pk = parse_mgnify(MGnifyPrefix.ANALYSIS, accession)
     if not ANNOTATION_TYPE.fullmatch(annotation_type):
-        raise bad_request(f"malformed annotation type {shown(annotation_type)}: expected e.g. taxonomies__ssu")
+        raise bad_request(
+            f"malformed annotation type {shown(annotation_type)}: expected e.g. taxonomies__ssu"
+        )
     # Only the one table leaves the database (``annotations -> 'type'``), not the whole JSON.
-    queryset = visible(Analysis, request).filter(pk=pk).annotate(table=KeyTransform(annotation_type, "annotations"))
+    queryset = (
+        visible(Analysis, request)
+        .filter(pk=pk)
+        .annotate(table=KeyTransform(annotation_type, "annotations"))
+    )
     row = first_row(queryset, ("id", "table"), f"analysis {accession}")
     if row["table"] is None:
         if annotation_type not in AnnotationType.values:
             known = ", ".join(AnnotationType.values)
-            raise not_found(f"unknown annotation type {shown(annotation_type)}; known types: {known}")
+            raise not_found(
+                f"unknown annotation type {shown(annotation_type)}; known types: {known}"
+            )
         raise not_found(f"analysis {accession} has no {annotation_type} annotations")
     return paginate_list(row["table"], params)

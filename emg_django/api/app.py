@@ -45,7 +45,9 @@ api.add_router("/auth/", auth.router)
 fallback = Router(auth=None)
 
 
-@fallback.api_operation(ALL_METHODS, "/{path:unknown}", response={404: ErrorSchema}, include_in_schema=False)
+@fallback.api_operation(
+    ALL_METHODS, "/{path:unknown}", response={404: ErrorSchema}, include_in_schema=False
+)
 def unknown_path(request: HttpRequest, unknown: str) -> None:
     hint = "" if unknown.endswith("/") else f" (list endpoints end with '/': try {unknown}/)"
     raise not_found(f"no endpoint at {unknown[:80]}{hint}")

@@ -10,7 +10,7 @@ from emg_django.analyses.models import Analysis, Assembly, Run
 from emg_django.api import analyses as analyses_api
 from emg_django.api.accessions import ENA_ASSEMBLY
 from emg_django.api.errors import ErrorSchema
-from emg_django.api.pagination import PageParams, Paged, paginate
+from emg_django.api.pagination import Paged, PageParams, paginate
 from emg_django.api.projections import ASSEMBLY_COLUMNS, assembly_item, study_accession
 from emg_django.api.queries import first_row, ordered, visible, visible_pk
 from emg_django.api.schemas.analyses import AnalysisListItem
@@ -23,33 +23,59 @@ ORDER_COLUMNS = {"accession": "accession"}
 DEFAULT_ORDER = "accession"
 LIST_ERRORS = {400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema}
 DETAIL_COLUMNS = (
-    "id", *ASSEMBLY_COLUMNS, "sample__accession", "study_id", "reads_study_id",
-    "assembler_name", "assembler_version", "metadata", "status",
+    "id",
+    *ASSEMBLY_COLUMNS,
+    "sample__accession",
+    "study_id",
+    "reads_study_id",
+    "assembler_name",
+    "assembler_version",
+    "metadata",
+    "status",
 )
 
 
 def page_of_assemblies(queryset: QuerySet, params: PageParams, order: str | None = None) -> dict:
     """A page of assembly list items of ``queryset`` (visible assemblies)."""
-    return paginate(ordered(queryset, order, ORDER_COLUMNS, DEFAULT_ORDER), params, ASSEMBLY_COLUMNS, assembly_item)
+    return paginate(
+        ordered(queryset, order, ORDER_COLUMNS, DEFAULT_ORDER),
+        params,
+        ASSEMBLY_COLUMNS,
+        assembly_item,
+    )
 
 
 @router.get(
-    "/", response={200: Paged[AssemblyListItem], **LIST_ERRORS}, operation_id="list_assemblies",
-    summary="List assemblies", description="Primary metagenome assemblies (ERZ…) of the studies MGnify analyses.",
+    "/",
+    response={200: Paged[AssemblyListItem], **LIST_ERRORS},
+    operation_id="list_assemblies",
+    summary="List assemblies",
+    description="Primary metagenome assemblies (ERZ…) of the studies MGnify analyses.",
 )
-def list_assemblies(request: HttpRequest, params: PageParams = Query(...)) -> dict:
+def list_assemblies(request: HttpRequest, params: Query[PageParams]) -> dict:
     return page_of_assemblies(visible(Assembly, request), params)
 
 
 @router.get(
-    "/{accession}", response={200: AssemblyDetail, 400: ErrorSchema, 404: ErrorSchema},
-    operation_id="get_assembly", summary="Get an assembly",
+    "/{accession}",
+    response={200: AssemblyDetail, 400: ErrorSchema, 404: ErrorSchema},
+    operation_id="get_assembly",
+    summary="Get an assembly",
     description="An assembly with the run, sample and studies it comes from and its assembler.",
 )
 def get_assembly(request: HttpRequest, accession: str) -> dict:
     accession = ENA_ASSEMBLY.parse(accession)
-    row = first_row(visible(Assembly, request).filter(accession=accession), DETAIL_COLUMNS, f"assembly {accession}")
-    run = visible(Run, request).filter(assemblies=row["id"]).order_by("id").values_list("accession", flat=True)
+    row = first_row(
+        visible(Assembly, request).filter(accession=accession),
+        DETAIL_COLUMNS,
+        f"assembly {accession}",
+    )
+    run = (
+        visible(Run, request)
+        .filter(assemblies=row["id"])
+        .order_by("id")
+        .values_list("accession", flat=True)
+    )
     reads_study = row["reads_study_id"]
     return {
         **assembly_item(row),
@@ -65,11 +91,14 @@ def get_assembly(request: HttpRequest, accession: str) -> dict:
 
 
 @router.get(
-    "/{accession}/analyses", response={200: Paged[AnalysisListItem], **LIST_ERRORS},
-    operation_id="list_analyses_for_assembly", tags=[TAG, analyses_api.TAG],
-    summary="List an assembly's analyses", description="The analyses (MGYA…) of the assembly.",
+    "/{accession}/analyses",
+    response={200: Paged[AnalysisListItem], **LIST_ERRORS},
+    operation_id="list_analyses_for_assembly",
+    tags=[TAG, analyses_api.TAG],
+    summary="List an assembly's analyses",
+    description="The analyses (MGYA…) of the assembly.",
 )
-def list_assembly_analyses(request: HttpRequest, accession: str, params: PageParams = Query(...)) -> dict:
+def list_assembly_analyses(request: HttpRequest, accession: str, params: Query[PageParams]) -> dict:
     accession = ENA_ASSEMBLY.parse(accession)
     pk = visible_pk(visible(Assembly, request).filter(accession=accession), f"assembly {accession}")
     return analyses_api.page_of_analyses(visible(Analysis, request).filter(assembly_id=pk), params)

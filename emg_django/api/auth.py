@@ -27,8 +27,11 @@ LOGIN_DESCRIPTION = (
 
 def _token_body(issued: IssuedToken) -> dict:
     return {
-        "token": issued.token, "token_type": TOKEN_TYPE, "webin_id": issued.webin_id,
-        "expires_at": issued.expires_at, "refresh_expires_at": issued.refresh_expires_at,
+        "token": issued.token,
+        "token_type": TOKEN_TYPE,
+        "webin_id": issued.webin_id,
+        "expires_at": issued.expires_at,
+        "refresh_expires_at": issued.refresh_expires_at,
     }
 
 
@@ -44,25 +47,34 @@ def _login(credentials: WebinCredentials) -> dict:
 
 
 @router.post(
-    "/login", response=LOGIN_RESPONSES, operation_id="webin_login",
-    summary="Log in with Webin credentials", description=LOGIN_DESCRIPTION,
+    "/login",
+    response=LOGIN_RESPONSES,
+    operation_id="webin_login",
+    summary="Log in with Webin credentials",
+    description=LOGIN_DESCRIPTION,
 )
 def login(request: HttpRequest, credentials: WebinCredentials) -> dict:
     return _login(credentials)
 
 
 @router.post(
-    "/sliding", response=LOGIN_RESPONSES, operation_id="token_obtain_sliding",
-    summary="Obtain a token with Webin credentials", description=LOGIN_DESCRIPTION,
+    "/sliding",
+    response=LOGIN_RESPONSES,
+    operation_id="token_obtain_sliding",
+    summary="Obtain a token with Webin credentials",
+    description=LOGIN_DESCRIPTION,
 )
 def obtain_sliding_token(request: HttpRequest, credentials: WebinCredentials) -> dict:
     return _login(credentials)
 
 
 @router.post(
-    "/sliding/refresh", response=TOKEN_RESPONSES, operation_id="token_refresh_sliding",
+    "/sliding/refresh",
+    response=TOKEN_RESPONSES,
+    operation_id="token_refresh_sliding",
     summary="Refresh a token",
-    description="A token, even expired, can be exchanged for a fresh one until its `refresh_expires_at`.",
+    description="A token, even expired, can be exchanged for a fresh one "
+    "until its `refresh_expires_at`.",
 )
 def refresh_token(request: HttpRequest, body: TokenRequest) -> dict:
     try:
@@ -73,12 +85,18 @@ def refresh_token(request: HttpRequest, body: TokenRequest) -> dict:
 
 
 @router.post(
-    "/verify", response={200: TokenVerified, 401: ErrorSchema, 422: ErrorSchema}, operation_id="token_verify",
-    summary="Verify a token", description="200 with the token's Webin id and expiry when it is valid, else 401.",
+    "/verify",
+    response={200: TokenVerified, 401: ErrorSchema, 422: ErrorSchema},
+    operation_id="token_verify",
+    summary="Verify a token",
+    description="200 with the token's Webin id and expiry when it is valid, else 401.",
 )
 def verify_token(request: HttpRequest, body: TokenRequest) -> dict:
     try:
         claims = decode_token(body.token)
     except InvalidToken as exc:
         raise HttpError(401, str(exc)) from exc
-    return {"webin_id": claims["sub"], "expires_at": dt.datetime.fromtimestamp(claims["exp"], dt.UTC)}
+    return {
+        "webin_id": claims["sub"],
+        "expires_at": dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
+    }

@@ -9,7 +9,7 @@ from pydantic import Field
 from emg_django.analyses.models import Biome
 from emg_django.api.errors import ErrorSchema
 from emg_django.api.filters import BiomeFilter
-from emg_django.api.pagination import PageParams, Paged, paginate
+from emg_django.api.pagination import Paged, PageParams, paginate
 from emg_django.api.schemas.common import BiomeSchema
 
 TAG = "Biomes"
@@ -22,7 +22,10 @@ MAX_DEPTH = 32
 
 class BiomeListFilters(BiomeFilter):
     max_depth: int | None = Field(
-        None, ge=1, le=MAX_DEPTH, description="Deepest level listed: `root` is 1, `root:Host-associated:Human` 3.",
+        None,
+        ge=1,
+        le=MAX_DEPTH,
+        description="Deepest level listed: `root` is 1, `root:Host-associated:Human` 3.",
     )
 
 
@@ -31,12 +34,19 @@ def _biome_item(row: dict) -> dict:
 
 
 @router.get(
-    "/", response={200: Paged[BiomeSchema], 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema},
-    operation_id="list_mgnify_biomes", summary="List biomes",
-    description="The biome hierarchy, by lineage; filter to a lineage's sub-tree and a maximum depth.",
+    "/",
+    response={200: Paged[BiomeSchema], 400: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema},
+    operation_id="list_mgnify_biomes",
+    summary="List biomes",
+    description="The biome hierarchy, by lineage; "
+    "filter to a lineage's sub-tree and a maximum depth.",
 )
-def list_biomes(request: HttpRequest, params: PageParams = Query(...), filters: BiomeListFilters = Query(...)) -> dict:
-    queryset = Biome.objects.under(filters.biome_lineage) if filters.biome_lineage else Biome.objects.all()
+def list_biomes(
+    request: HttpRequest, params: Query[PageParams], filters: Query[BiomeListFilters]
+) -> dict:
+    queryset = (
+        Biome.objects.under(filters.biome_lineage) if filters.biome_lineage else Biome.objects.all()
+    )
     if filters.max_depth:
         queryset = queryset.filter(depth__lte=filters.max_depth)
     return paginate(queryset.order_by("lineage"), params, BIOME_COLUMNS, _biome_item)

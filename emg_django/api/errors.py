@@ -8,6 +8,7 @@ errors caused by odd input never surface as a 500.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -64,10 +65,7 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> str:
 
 def _clean(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The errors without non-JSON values (pydantic puts exceptions in ``ctx``)."""
-    return [
-        {key: error[key] for key in ("type", "loc", "msg") if key in error}
-        for error in errors
-    ]
+    return [{key: error[key] for key in ("type", "loc", "msg") if key in error} for error in errors]
 
 
 def _validation_error(request: HttpRequest, exc: ValidationError, api: NinjaAPI) -> HttpResponse:
@@ -79,7 +77,9 @@ def _http_error(request: HttpRequest, exc: HttpError, api: NinjaAPI) -> HttpResp
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
-def _authentication_error(request: HttpRequest, exc: AuthenticationError, api: NinjaAPI) -> HttpResponse:
+def _authentication_error(
+    request: HttpRequest, exc: AuthenticationError, api: NinjaAPI
+) -> HttpResponse:
     message = str(exc)
     if message == "Unauthorized":
         message = "authentication required: send a bearer token from POST auth/login"
@@ -98,7 +98,7 @@ def _data_error(request: HttpRequest, exc: DataError, api: NinjaAPI) -> HttpResp
 
 def install_error_handlers(api: NinjaAPI) -> None:
     """Replace django-ninja's error handlers on ``api`` with the ``{"detail": …}`` ones."""
-    handlers = {
+    handlers: dict[type[Exception], Any] = {
         ValidationError: _validation_error,
         AuthenticationError: _authentication_error,
         HttpError: _http_error,
@@ -107,4 +107,4 @@ def install_error_handlers(api: NinjaAPI) -> None:
         DataError: _data_error,
     }
     for exc_class, handler in handlers.items():
-        api.add_exception_handler(exc_class, lambda request, exc, handler=handler: handler(request, exc, api))
+        api.add_exception_handler(exc_class, partial(handler, api=api))

@@ -18,8 +18,10 @@ class BiomeFilter(Schema):
     """Filter by biome: the given lineage and everything under it."""
 
     biome_lineage: str | None = Field(
-        None, max_length=MAX_LINEAGE_LENGTH,
-        description="A biome lineage, e.g. `root:Environmental:Aquatic`; its sub-biomes are included.",
+        None,
+        max_length=MAX_LINEAGE_LENGTH,
+        description="A biome lineage, e.g. `root:Environmental:Aquatic`; "
+        "its sub-biomes are included.",
         examples=["root:Environmental:Aquatic"],
     )
 
@@ -27,7 +29,10 @@ class BiomeFilter(Schema):
     @classmethod
     def _lineage_shape(cls, value: str | None) -> str | None:
         if value is not None and not LINEAGE_PATTERN.fullmatch(value):
-            raise ValueError("expected a lineage such as root:Environmental:Aquatic ('root', then ':'-separated names)")
+            raise ValueError(
+                "expected a lineage such as root:Environmental:Aquatic "
+                "('root', then ':'-separated names)"
+            )
         return value
 
 
@@ -35,7 +40,8 @@ class SearchFilter(Schema):
     """Free-text search: accession-shaped terms are looked up exactly, other text in titles."""
 
     search: str | None = Field(
-        None, max_length=MAX_SEARCH_LENGTH,
+        None,
+        max_length=MAX_SEARCH_LENGTH,
         description="An accession (exact match) or words of the title (case-insensitive).",
     )
 
@@ -43,4 +49,6 @@ class SearchFilter(Schema):
 class StudyAccessionFilter(Schema):
     """Filter by the study (MGYS) the objects belong to."""
 
-    study_accession: str | None = Field(None, max_length=40, description="An MGnify study accession (MGYS…).")
+    study_accession: str | None = Field(
+        None, max_length=40, description="An MGnify study accession (MGYS…)."
+    )

@@ -31,7 +31,9 @@ class PageParams(Schema):
 
     page: int = Field(1, ge=1, description="Page number, from 1.")
     page_size: int = Field(
-        DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE,
+        DEFAULT_PAGE_SIZE,
+        ge=1,
+        le=MAX_PAGE_SIZE,
         description=f"Items per page (at most {MAX_PAGE_SIZE}).",
     )
 

@@ -7,6 +7,7 @@ A list endpoint selects exactly these columns (never the deferred annotations); 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emg_django.analyses.models import Study
@@ -19,7 +20,12 @@ BIOME_COLUMNS = ("biome__biome_name", "biome__lineage")
 STUDY_COLUMNS = ("id", "ena_accessions", "title", *BIOME_COLUMNS, "updated_at", "metadata")
 SAMPLE_COLUMNS = ("accession", "ena_accessions", "sample_title", *BIOME_COLUMNS, "updated_at")
 RUN_COLUMNS = (
-    "accession", "experiment_type", "instrument_model", "instrument_platform", "sample__accession", "study_id",
+    "accession",
+    "experiment_type",
+    "instrument_model",
+    "instrument_platform",
+    "sample__accession",
+    "study_id",
 )
 ASSEMBLY_COLUMNS = ("accession", "updated_at")
 ANALYSIS_COLUMNS = ("id", "study_id", "experiment_type", "pipeline_version")
@@ -40,7 +46,11 @@ def analysis_accession(pk: int) -> str:
 
 def biome_item(row: Row, prefix: str = "") -> Row | None:
     lineage = row[f"{prefix}biome__lineage"]
-    return None if lineage is None else {"biome_name": row[f"{prefix}biome__biome_name"], "lineage": lineage}
+    return (
+        None
+        if lineage is None
+        else {"biome_name": row[f"{prefix}biome__biome_name"], "lineage": lineage}
+    )
 
 
 def study_item(row: Row, prefix: str = "") -> Row:
@@ -54,9 +64,7 @@ def study_item(row: Row, prefix: str = "") -> Row:
     }
 
 
-def sample_item(row: Row, prefix: str = "") -> Row | None:
-    if row[f"{prefix}accession"] is None:
-        return None
+def sample_item(row: Row, prefix: str = "") -> Row:
     return {
         "accession": row[f"{prefix}accession"],
         "ena_accessions": row[f"{prefix}ena_accessions"],
@@ -66,9 +74,7 @@ def sample_item(row: Row, prefix: str = "") -> Row | None:
     }
 
 
-def run_item(row: Row, prefix: str = "") -> Row | None:
-    if row[f"{prefix}accession"] is None:
-        return None
+def run_item(row: Row, prefix: str = "") -> Row:
     return {
         "accession": row[f"{prefix}accession"],
         "experiment_type": row[f"{prefix}experiment_type"],
@@ -79,10 +85,13 @@ def run_item(row: Row, prefix: str = "") -> Row | None:
     }
 
 
-def assembly_item(row: Row, prefix: str = "") -> Row | None:
-    if row[f"{prefix}accession"] is None:
-        return None
+def assembly_item(row: Row, prefix: str = "") -> Row:
     return {"accession": row[f"{prefix}accession"], "updated_at": row[f"{prefix}updated_at"]}
+
+
+def optional(build: Callable[[Row, str], Row], row: Row, prefix: str) -> Row | None:
+    """The nested item behind ``prefix``, or ``None`` when the (nullable) foreign key is empty."""
+    return None if row[f"{prefix}accession"] is None else build(row, prefix)
 
 
 #: An analysis list row: its own columns and its run, sample and assembly behind joins.
@@ -100,9 +109,9 @@ def analysis_item(row: Row) -> Row:
         "study_accession": study_accession(row["study_id"]),
         "experiment_type": row["experiment_type"],
         "pipeline_version": row["pipeline_version"],
-        "run": run_item(row, "run__"),
-        "sample": sample_item(row, "sample__"),
-        "assembly": assembly_item(row, "assembly__"),
+        "run": optional(run_item, row, "run__"),
+        "sample": optional(sample_item, row, "sample__"),
+        "assembly": optional(assembly_item, row, "assembly__"),
     }
 
 
@@ -117,7 +126,9 @@ def download_items(downloads: list[Row] | None, results_dir: str) -> list[Row]:
     directory = results_dir.strip("/")
     prefix = f"{base}/{directory}" if directory else base
     return [
-        {**{key: value for key, value in download.items() if key != "path"},
-         "url": f"{prefix}/{download['path'].lstrip('/')}"}
+        {
+            **{key: value for key, value in download.items() if key != "path"},
+            "url": f"{prefix}/{download['path'].lstrip('/')}",
+        }
         for download in downloads or []
     ]

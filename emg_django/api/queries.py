@@ -27,7 +27,7 @@ TIE_BREAKER = "-id"
 def visible(model: type[ModelT], request: HttpRequest) -> QuerySet[ModelT]:
     """``model``'s objects the caller of ``request`` may see."""
     caller = caller_of(request)
-    return model.objects.visible_to(caller.webin_id, is_admin=caller.is_admin)  # type: ignore[attr-defined]
+    return model.objects.visible_to(caller.webin_id, is_admin=caller.is_admin)
 
 
 def visible_pk(queryset: QuerySet, what: str) -> int:
@@ -71,7 +71,9 @@ def clean_text(value: str | None, name: str, max_length: int = MAX_SEARCH_LENGTH
 AccessionSearch = tuple[AccessionKind | Callable[[str], bool], Callable[[str], Q]]
 
 
-def search(queryset: QuerySet, term: str | None, by_accession: Sequence[AccessionSearch], title: str) -> QuerySet:
+def search(
+    queryset: QuerySet, term: str | None, by_accession: Sequence[AccessionSearch], title: str
+) -> QuerySet:
     """Filter by ``term``: exact accession lookups when it is accession-shaped, else title text.
 
     :param by_accession: pairs of (accession kind or predicate, condition builder); the first
@@ -89,7 +91,9 @@ def search(queryset: QuerySet, term: str | None, by_accession: Sequence[Accessio
     return queryset.filter(**{f"{title}__icontains": term})
 
 
-def ordered(queryset: QuerySet, order: str | None, columns: Mapping[str, str], default: str) -> QuerySet:
+def ordered(
+    queryset: QuerySet, order: str | None, columns: Mapping[str, str], default: str
+) -> QuerySet:
     """Order by one of the API's order keys (``accession``, ``-updated_at``…).
 
     :param columns: API key (without ``-``) → model column.

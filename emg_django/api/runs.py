@@ -16,7 +16,7 @@ from emg_django.api import assemblies as assemblies_api
 from emg_django.api.accessions import ENA_RUN, parse_mgnify
 from emg_django.api.errors import ErrorSchema
 from emg_django.api.filters import StudyAccessionFilter
-from emg_django.api.pagination import PageParams, Paged, paginate
+from emg_django.api.pagination import Paged, PageParams, paginate
 from emg_django.api.projections import (
     RUN_COLUMNS,
     SAMPLE_COLUMNS,
@@ -39,20 +39,28 @@ ORDER_COLUMNS = {"accession": "accession"}
 DEFAULT_ORDER = "accession"
 LIST_ERRORS = {400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema}
 DETAIL_COLUMNS = tuple(
-    dict.fromkeys((*RUN_COLUMNS, *columns(SAMPLE_COLUMNS, "sample__"), *columns(STUDY_COLUMNS, "study__")))
+    dict.fromkeys(
+        (*RUN_COLUMNS, *columns(SAMPLE_COLUMNS, "sample__"), *columns(STUDY_COLUMNS, "study__"))
+    )
 )
 
 RunOrder = Literal["accession", "-accession", ""]
 
 
 class RunFilters(StudyAccessionFilter):
-    has_experiment_type: ExperimentType | None = Field(None, description="Only runs of this experiment type.")
-    order: RunOrder | None = Field(None, description="Sort key; `-` for descending. Default: accession.")
+    has_experiment_type: ExperimentType | None = Field(
+        None, description="Only runs of this experiment type."
+    )
+    order: RunOrder | None = Field(
+        None, description="Sort key; `-` for descending. Default: accession."
+    )
 
 
 def page_of_runs(queryset: QuerySet, params: PageParams, order: str | None = None) -> dict:
     """A page of run list items of ``queryset`` (visible runs), ordered by ``order``."""
-    return paginate(ordered(queryset, order, ORDER_COLUMNS, DEFAULT_ORDER), params, RUN_COLUMNS, run_item)
+    return paginate(
+        ordered(queryset, order, ORDER_COLUMNS, DEFAULT_ORDER), params, RUN_COLUMNS, run_item
+    )
 
 
 def resolve_run(request: HttpRequest, accession: str) -> int:
@@ -62,43 +70,63 @@ def resolve_run(request: HttpRequest, accession: str) -> int:
 
 
 @router.get(
-    "/", response={200: Paged[AnalysedRun], **LIST_ERRORS}, operation_id="list_mgnify_runs",
-    summary="List runs", description="Sequencing runs of the studies MGnify analyses.",
+    "/",
+    response={200: Paged[AnalysedRun], **LIST_ERRORS},
+    operation_id="list_mgnify_runs",
+    summary="List runs",
+    description="Sequencing runs of the studies MGnify analyses.",
 )
-def list_runs(request: HttpRequest, params: PageParams = Query(...), filters: RunFilters = Query(...)) -> dict:
+def list_runs(request: HttpRequest, params: Query[PageParams], filters: Query[RunFilters]) -> dict:
     queryset = visible(Run, request)
     if filters.has_experiment_type:
         queryset = queryset.filter(experiment_type=filters.has_experiment_type)
     if filters.study_accession:
-        queryset = queryset.filter(study_id=parse_mgnify(MGnifyPrefix.STUDY, filters.study_accession))
+        queryset = queryset.filter(
+            study_id=parse_mgnify(MGnifyPrefix.STUDY, filters.study_accession)
+        )
     return page_of_runs(queryset, params, filters.order)
 
 
 @router.get(
-    "/{accession}", response={200: RunDetail, 400: ErrorSchema, 404: ErrorSchema},
-    operation_id="get_mgnify_run", summary="Get a run", description="A run with its sample and study.",
+    "/{accession}",
+    response={200: RunDetail, 400: ErrorSchema, 404: ErrorSchema},
+    operation_id="get_mgnify_run",
+    summary="Get a run",
+    description="A run with its sample and study.",
 )
 def get_run(request: HttpRequest, accession: str) -> dict:
     accession = ENA_RUN.parse(accession)
-    row = first_row(visible(Run, request).filter(accession=accession), DETAIL_COLUMNS, f"run {accession}")
-    return {**run_item(row), "sample": sample_item(row, "sample__"), "study": study_item(row, "study__")}
+    row = first_row(
+        visible(Run, request).filter(accession=accession), DETAIL_COLUMNS, f"run {accession}"
+    )
+    return {
+        **run_item(row),
+        "sample": sample_item(row, "sample__"),
+        "study": study_item(row, "study__"),
+    }
 
 
 @router.get(
-    "/{accession}/analyses/", response={200: Paged[AnalysisListItem], **LIST_ERRORS},
-    operation_id="list_mgnify_run_analyses", tags=[TAG, analyses_api.TAG],
-    summary="List a run's analyses", description="The analyses (MGYA…) of the run, one per pipeline version.",
+    "/{accession}/analyses/",
+    response={200: Paged[AnalysisListItem], **LIST_ERRORS},
+    operation_id="list_mgnify_run_analyses",
+    tags=[TAG, analyses_api.TAG],
+    summary="List a run's analyses",
+    description="The analyses (MGYA…) of the run, one per pipeline version.",
 )
-def list_run_analyses(request: HttpRequest, accession: str, params: PageParams = Query(...)) -> dict:
+def list_run_analyses(request: HttpRequest, accession: str, params: Query[PageParams]) -> dict:
     pk = resolve_run(request, accession)
     return analyses_api.page_of_analyses(visible(Analysis, request).filter(run_id=pk), params)
 
 
 @router.get(
-    "/{accession}/assemblies/", response={200: Paged[AssemblyListItem], **LIST_ERRORS},
-    operation_id="list_mgnify_run_assemblies", tags=[TAG, assemblies_api.TAG],
-    summary="List a run's assemblies", description="The assemblies the run's reads went into.",
+    "/{accession}/assemblies/",
+    response={200: Paged[AssemblyListItem], **LIST_ERRORS},
+    operation_id="list_mgnify_run_assemblies",
+    tags=[TAG, assemblies_api.TAG],
+    summary="List a run's assemblies",
+    description="The assemblies the run's reads went into.",
 )
-def list_run_assemblies(request: HttpRequest, accession: str, params: PageParams = Query(...)) -> dict:
+def list_run_assemblies(request: HttpRequest, accession: str, params: Query[PageParams]) -> dict:
     pk = resolve_run(request, accession)
     return assemblies_api.page_of_assemblies(visible(Assembly, request).filter(runs=pk), params)

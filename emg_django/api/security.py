@@ -99,7 +99,10 @@ def decode_token(token: str, *, allow_expired: bool = False) -> dict[str, Any]:
     """
     try:
         claims = jwt.decode(
-            token, _secret(), algorithms=[JWT_ALGORITHM], issuer=JWT_ISSUER,
+            token,
+            _secret(),
+            algorithms=[JWT_ALGORITHM],
+            issuer=JWT_ISSUER,
             options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": not allow_expired},
         )
     except jwt.ExpiredSignatureError as exc:

@@ -16,7 +16,7 @@ from emg_django.api import samples as samples_api
 from emg_django.api.accessions import ENA_STUDY, mgnify_pk_or_none, parse_mgnify
 from emg_django.api.errors import ErrorSchema
 from emg_django.api.filters import BiomeFilter, SearchFilter
-from emg_django.api.pagination import PageParams, Paged, paginate, paginate_list
+from emg_django.api.pagination import Paged, PageParams, paginate, paginate_list
 from emg_django.api.projections import (
     STUDY_COLUMNS,
     download_items,
@@ -27,7 +27,12 @@ from emg_django.api.projections import (
 from emg_django.api.queries import first_row, in_biome, ordered, search, visible, visible_pk
 from emg_django.api.schemas.analyses import AnalysisListItem
 from emg_django.api.schemas.samples import SampleListItem
-from emg_django.api.schemas.studies import PublicationSchema, StudyAccessionSchema, StudyDetail, StudyListItem
+from emg_django.api.schemas.studies import (
+    PublicationSchema,
+    StudyAccessionSchema,
+    StudyDetail,
+    StudyListItem,
+)
 from emg_django.core.accessions import MGnifyPrefix
 
 TAG = "Studies"
@@ -46,12 +51,16 @@ class StudyFilters(SearchFilter, BiomeFilter):
     has_analyses_from_pipeline: PipelineVersion | None = Field(
         None, description="Only studies with analyses from this pipeline version."
     )
-    order: StudyOrder | None = Field(None, description="Sort key; `-` for descending. Default: newest first.")
+    order: StudyOrder | None = Field(
+        None, description="Sort key; `-` for descending. Default: newest first."
+    )
 
 
 def page_of_studies(queryset: QuerySet, params: PageParams, order: str | None = None) -> dict:
     """A page of study list items of ``queryset`` (visible studies), ordered by ``order``."""
-    return paginate(ordered(queryset, order, ORDER_COLUMNS, DEFAULT_ORDER), params, STUDY_COLUMNS, study_item)
+    return paginate(
+        ordered(queryset, order, ORDER_COLUMNS, DEFAULT_ORDER), params, STUDY_COLUMNS, study_item
+    )
 
 
 def resolve_study(request: HttpRequest, accession: str) -> int:
@@ -71,24 +80,30 @@ SEARCH_BY_ACCESSION = (
 
 
 @router.get(
-    "/", response={200: Paged[StudyListItem], **LIST_ERRORS}, operation_id="list_mgnify_studies",
+    "/",
+    response={200: Paged[StudyListItem], **LIST_ERRORS},
+    operation_id="list_mgnify_studies",
     summary="List studies analysed by MGnify",
-    description="MGnify studies mirror studies (projects) in ENA. Filter by biome, text or accession, "
+    description="MGnify studies mirror studies (projects) in ENA. "
+    "Filter by biome, text or accession, "
     "and by the pipeline versions that analysed them.",
 )
 def list_studies(
-    request: HttpRequest, params: PageParams = Query(...), filters: StudyFilters = Query(...)
+    request: HttpRequest, params: Query[PageParams], filters: Query[StudyFilters]
 ) -> dict:
     queryset = search(visible(Study, request), filters.search, SEARCH_BY_ACCESSION, "title")
     queryset = in_biome(queryset, filters.biome_lineage)
     if filters.has_analyses_from_pipeline:
-        analysed = Analysis.objects.filter(study=OuterRef("pk"), pipeline_version=filters.has_analyses_from_pipeline)
+        analysed = visible(Analysis, request).filter(
+            study=OuterRef("pk"), pipeline_version=filters.has_analyses_from_pipeline
+        )
         queryset = queryset.filter(Exists(analysed))
     return page_of_studies(queryset, params, filters.order)
 
 
 @router.get(
-    "/insdc/{accession}", response={200: StudyAccessionSchema, 400: ErrorSchema, **NOT_FOUND},
+    "/insdc/{accession}",
+    response={200: StudyAccessionSchema, 400: ErrorSchema, **NOT_FOUND},
     operation_id="get_mgnify_study_accession_by_insdc_accession",
     summary="Find a study's MGnify accession by an ENA accession",
     description="Any of the ENA study's accessions (PRJ…, ERP…/SRP…/DRP…) gives the MGYS.",
@@ -103,8 +118,10 @@ def study_by_insdc_accession(request: HttpRequest, accession: str) -> dict:
 
 
 @router.get(
-    "/{accession}", response={200: StudyDetail, 400: ErrorSchema, **NOT_FOUND},
-    operation_id="get_mgnify_study", summary="Get a study analysed by MGnify",
+    "/{accession}",
+    response={200: StudyDetail, 400: ErrorSchema, **NOT_FOUND},
+    operation_id="get_mgnify_study",
+    summary="Get a study analysed by MGnify",
     description="A study (MGYS…) with its downloads.",
 )
 def get_study(request: HttpRequest, accession: str) -> dict:
@@ -118,30 +135,40 @@ def get_study(request: HttpRequest, accession: str) -> dict:
 
 
 @router.get(
-    "/{accession}/analyses/", response={200: Paged[AnalysisListItem], **LIST_ERRORS},
-    operation_id="list_mgnify_study_analyses", tags=[TAG, analyses_api.TAG],
-    summary="List a study's analyses", description="The analyses (MGYA…) of the study's runs and assemblies.",
+    "/{accession}/analyses/",
+    response={200: Paged[AnalysisListItem], **LIST_ERRORS},
+    operation_id="list_mgnify_study_analyses",
+    tags=[TAG, analyses_api.TAG],
+    summary="List a study's analyses",
+    description="The analyses (MGYA…) of the study's runs and assemblies.",
 )
-def list_study_analyses(request: HttpRequest, accession: str, params: PageParams = Query(...)) -> dict:
+def list_study_analyses(request: HttpRequest, accession: str, params: Query[PageParams]) -> dict:
     pk = resolve_study(request, accession)
     return analyses_api.page_of_analyses(visible(Analysis, request).filter(study_id=pk), params)
 
 
 @router.get(
-    "/{accession}/samples/", response={200: Paged[SampleListItem], **LIST_ERRORS},
-    operation_id="list_mgnify_study_samples", tags=[TAG, samples_api.TAG],
-    summary="List a study's samples", description="The samples of the study.",
+    "/{accession}/samples/",
+    response={200: Paged[SampleListItem], **LIST_ERRORS},
+    operation_id="list_mgnify_study_samples",
+    tags=[TAG, samples_api.TAG],
+    summary="List a study's samples",
+    description="The samples of the study.",
 )
-def list_study_samples(request: HttpRequest, accession: str, params: PageParams = Query(...)) -> dict:
+def list_study_samples(request: HttpRequest, accession: str, params: Query[PageParams]) -> dict:
     pk = resolve_study(request, accession)
     return samples_api.page_of_samples(visible(Sample, request).filter(studies=pk), params)
 
 
 @router.get(
-    "/{accession}/publications/", response={200: Paged[PublicationSchema], **LIST_ERRORS},
-    operation_id="list_mgnify_study_publications", summary="List a study's publications",
+    "/{accession}/publications/",
+    response={200: Paged[PublicationSchema], **LIST_ERRORS},
+    operation_id="list_mgnify_study_publications",
+    summary="List a study's publications",
     description="Publications about the study. None are recorded yet, so the list is empty.",
 )
-def list_study_publications(request: HttpRequest, accession: str, params: PageParams = Query(...)) -> dict:
+def list_study_publications(
+    request: HttpRequest, accession: str, params: Query[PageParams]
+) -> dict:
     resolve_study(request, accession)
     return paginate_list([], params)

@@ -83,6 +83,14 @@ class SSHTransport:
     def _connect(self) -> paramiko.SSHClient:
         if not Path(self.known_hosts_path).is_file():
             raise SlurmHostKeyError(f"known_hosts file {self.known_hosts_path} does not exist")
+        try:
+            # Loaded here (any key type) so a bad key file is reported as such, not as whatever
+            # error paramiko's last key-type guess produced.
+            pkey = paramiko.PKey.from_path(self.key_path)
+        except (OSError, paramiko.SSHException) as exc:
+            raise SlurmAuthenticationError(
+                f"cannot load the SSH private key {self.key_path}: {exc}"
+            ) from exc
         client = paramiko.SSHClient()
         client.load_host_keys(self.known_hosts_path)
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
@@ -91,7 +99,7 @@ class SSHTransport:
                 self.host,
                 port=self.port,
                 username=self.user,
-                key_filename=self.key_path,
+                pkey=pkey,
                 allow_agent=False,
                 look_for_keys=False,
                 timeout=self.connect_timeout,

@@ -49,6 +49,11 @@ class Cluster:
         return self.env["SLURM_CONF"]
 
     @property
+    def slurmctld_port(self) -> int:
+        conf = Path(self.slurm_conf).read_text()
+        return int(conf.split("SlurmctldPort=", 1)[1].split()[0])
+
+    @property
     def work_dir(self) -> Path:
         return Path(self.env["SLURM_DEV_WORK_DIR"])
 

@@ -21,7 +21,9 @@ class AssemblyDetail(AssemblyListItem):
 
     run_accession: str | None = Field(..., description="The (first) run it was assembled from.")
     sample_accession: str | None
-    reads_study_accession: str | None = Field(..., description="MGYS of the reads' study, if different.")
+    reads_study_accession: str | None = Field(
+        ..., description="MGYS of the reads' study, if different."
+    )
     assembly_study_accession: str = Field(..., description="MGYS of the study it is filed under.")
     assembler_name: str | None
     assembler_version: str | None

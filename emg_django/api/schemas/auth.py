@@ -13,7 +13,9 @@ MAX_CREDENTIAL_LENGTH = 256
 class WebinCredentials(Schema):
     """A Webin account's credentials."""
 
-    username: str = Field(..., min_length=1, max_length=MAX_CREDENTIAL_LENGTH, examples=["Webin-12345"])
+    username: str = Field(
+        ..., min_length=1, max_length=MAX_CREDENTIAL_LENGTH, examples=["Webin-12345"]
+    )
     password: str = Field(..., min_length=1, max_length=MAX_CREDENTIAL_LENGTH)
 
 

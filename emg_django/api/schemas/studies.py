@@ -26,7 +26,9 @@ class StudyDetail(StudyListItem):
     """A study with its downloads."""
 
     downloads: list[DownloadFileSchema]
-    first_accession: str | None = Field(..., description="The preferred ENA accession (PRJ… first).")
+    first_accession: str | None = Field(
+        ..., description="The preferred ENA accession (PRJ… first)."
+    )
 
 
 class StudyAccessionSchema(Schema):

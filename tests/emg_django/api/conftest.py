@@ -7,11 +7,23 @@ from typing import Any
 
 import pytest
 
-from emg_django.analyses.choices import AnalysisStatus, AnnotationType, ExperimentType, PipelineVersion
+from emg_django.analyses.choices import (
+    AnalysisStatus,
+    AnnotationType,
+    ExperimentType,
+    PipelineVersion,
+)
 from emg_django.analyses.models import Analysis, Assembly, Run, Sample, Study
 from emg_django.api.security import issue_token
 from emg_django.config import get_config
-from tests.factories import make_analysis, make_assembly, make_download, make_run, make_sample, make_study
+from tests.factories import (
+    make_analysis,
+    make_assembly,
+    make_download,
+    make_run,
+    make_sample,
+    make_study,
+)
 
 API = "/" + get_config().api.prefix
 OWNER = "Webin-3001"
@@ -57,30 +69,51 @@ class Tree:
         return self.analyses[-1]
 
 
-def make_tree(number: int, *, biome: str = MARINE, title: str | None = None, **visibility: Any) -> Tree:
+def make_tree(
+    number: int, *, biome: str = MARINE, title: str | None = None, **visibility: Any
+) -> Tree:
     """A study ``PRJEB<number>`` with two samples, two runs (METAG, AMPLI), an assembly of the
     first run and three analyses (run 1 by V6, run 2 by V5, the assembly by V6)."""
     study = make_study(
-        f"PRJEB{number}", secondary=f"ERP{number}", title=title or f"Study {number}", biome=biome,
+        f"PRJEB{number}",
+        secondary=f"ERP{number}",
+        title=title or f"Study {number}",
+        biome=biome,
         downloads=[make_download(f"PRJEB{number}_summary.tsv", path="study-summaries/summary.tsv")],
-        metadata={"centre": "EMBL-EBI"}, **visibility,
+        metadata={"centre": "EMBL-EBI"},
+        **visibility,
     )
     samples = [
-        make_sample(study, f"SAMEA{number}{i}", secondary=f"ERS{number}{i}", metadata={"depth": str(i)})
+        make_sample(
+            study, f"SAMEA{number}{i}", secondary=f"ERS{number}{i}", metadata={"depth": str(i)}
+        )
         for i in (1, 2)
     ]
     runs = [
         make_run(study, samples[0], f"ERR{number}1", ExperimentType.METAGENOMIC),
-        make_run(study, samples[1], f"ERR{number}2", ExperimentType.AMPLICON, instrument_model="Illumina MiSeq"),
+        make_run(
+            study,
+            samples[1],
+            f"ERR{number}2",
+            ExperimentType.AMPLICON,
+            instrument_model="Illumina MiSeq",
+        ),
     ]
     assembly = make_assembly(study, runs[:1], f"ERZ{number}1")
     analyses = [
-        make_analysis(study, run=runs[0], pipeline_version=PipelineVersion.V6, annotations=ANNOTATIONS,
-                      downloads=[make_download(f"ERR{number}1_SILVA-SSU.tsv")],
-                      quality_control={"before_filtering": {"total_reads": 100}},
-                      status=AnalysisStatus.ANNOTATIONS_IMPORTED),
+        make_analysis(
+            study,
+            run=runs[0],
+            pipeline_version=PipelineVersion.V6,
+            annotations=ANNOTATIONS,
+            downloads=[make_download(f"ERR{number}1_SILVA-SSU.tsv")],
+            quality_control={"before_filtering": {"total_reads": 100}},
+            status=AnalysisStatus.ANNOTATIONS_IMPORTED,
+        ),
         make_analysis(study, run=runs[1], pipeline_version=PipelineVersion.V5),
-        make_analysis(study, assembly=assembly, pipeline_version=PipelineVersion.V6, annotations=ANNOTATIONS),
+        make_analysis(
+            study, assembly=assembly, pipeline_version=PipelineVersion.V6, annotations=ANNOTATIONS
+        ),
     ]
     return Tree(study, samples, runs, assembly, analyses)
 

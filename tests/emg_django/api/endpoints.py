@@ -25,18 +25,41 @@ OBJECT_ENDPOINTS: dict[str, Callable[[Tree], str]] = {
     "analysis": lambda t: f"analyses/{t.run_analysis.accession}",
     "assembly_analysis": lambda t: f"analyses/{t.assembly_analysis.accession}",
     "annotations": lambda t: f"analyses/{t.run_analysis.accession}/annotations",
-    "annotations_of_type": lambda t: f"analyses/{t.run_analysis.accession}/annotations/taxonomies__ssu",
+    "annotations_of_type": lambda t: (
+        f"analyses/{t.run_analysis.accession}/annotations/taxonomies__ssu"
+    ),
 }
 
 #: Top-level lists: path, the query narrowing them to one tree, and the accessions it then lists.
-LIST_ENDPOINTS: dict[str, tuple[str, Callable[[Tree], dict[str, str]], Callable[[Tree], set[str]]]] = {
+LIST_ENDPOINTS: dict[
+    str, tuple[str, Callable[[Tree], dict[str, str]], Callable[[Tree], set[str]]]
+] = {
     "studies": ("studies/", lambda t: {}, lambda t: {t.study.accession}),
-    "studies_search": ("studies/", lambda t: {"search": t.study.ena_accessions[0]}, lambda t: {t.study.accession}),
-    "studies_search_mgys": ("studies/", lambda t: {"search": t.study.accession}, lambda t: {t.study.accession}),
+    "studies_search": (
+        "studies/",
+        lambda t: {"search": t.study.ena_accessions[0]},
+        lambda t: {t.study.accession},
+    ),
+    "studies_search_mgys": (
+        "studies/",
+        lambda t: {"search": t.study.accession},
+        lambda t: {t.study.accession},
+    ),
     "samples": ("samples/", lambda t: {}, lambda t: {s.accession for s in t.samples}),
-    "samples_search": ("samples/", lambda t: {"search": t.samples[0].accession}, lambda t: {t.samples[0].accession}),
-    "runs": ("runs/", lambda t: {"study_accession": t.study.accession}, lambda t: {r.accession for r in t.runs}),
+    "samples_search": (
+        "samples/",
+        lambda t: {"search": t.samples[0].accession},
+        lambda t: {t.samples[0].accession},
+    ),
+    "runs": (
+        "runs/",
+        lambda t: {"study_accession": t.study.accession},
+        lambda t: {r.accession for r in t.runs},
+    ),
     "assemblies": ("assemblies/", lambda t: {}, lambda t: {t.assembly.accession}),
-    "analyses": ("analyses/", lambda t: {"study_accession": t.study.accession},
-                 lambda t: {a.accession for a in t.analyses}),
+    "analyses": (
+        "analyses/",
+        lambda t: {"study_accession": t.study.accession},
+        lambda t: {a.accession for a in t.analyses},
+    ),
 }

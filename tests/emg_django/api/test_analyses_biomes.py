@@ -8,8 +8,22 @@ from tests.emg_django.api.conftest import PFAMS, SSU, World, url
 
 pytestmark = pytest.mark.django_db
 
-LIST_FIELDS = {"accession", "study_accession", "experiment_type", "run", "sample", "assembly", "pipeline_version"}
-DETAIL_FIELDS = LIST_FIELDS | {"read_run", "quality_control_summary", "downloads", "results_dir", "metadata"}
+LIST_FIELDS = {
+    "accession",
+    "study_accession",
+    "experiment_type",
+    "run",
+    "sample",
+    "assembly",
+    "pipeline_version",
+}
+DETAIL_FIELDS = LIST_FIELDS | {
+    "read_run",
+    "quality_control_summary",
+    "downloads",
+    "results_dir",
+    "metadata",
+}
 
 
 def accessions(response) -> list[str]:
@@ -40,9 +54,12 @@ def test_list_shape(client, world: World) -> None:
 def test_list_filters_and_order(client, world: World) -> None:
     v5 = accessions(client.get(url("analyses/"), {"pipeline_version": "V5"}))
     assert v5 == [world.soil.analyses[1].accession, world.public.analyses[1].accession]
-    assert accessions(client.get(url("analyses/"), {"experiment_type": "ASSEM", "order": "accession"})) == [
-        world.public.assembly_analysis.accession, world.soil.assembly_analysis.accession]
-    study = accessions(client.get(url("analyses/"), {"study_accession": world.public.study.accession}))
+    assert accessions(
+        client.get(url("analyses/"), {"experiment_type": "ASSEM", "order": "accession"})
+    ) == [world.public.assembly_analysis.accession, world.soil.assembly_analysis.accession]
+    study = accessions(
+        client.get(url("analyses/"), {"study_accession": world.public.study.accession})
+    )
     assert set(study) == {analysis.accession for analysis in world.public.analyses}
     ascending = accessions(client.get(url("analyses/"), {"order": "accession"}))
     assert ascending == sorted(ascending)
@@ -58,7 +75,8 @@ def test_detail(client, world: World) -> None:
     [download] = body["downloads"]
     assert download["alias"] == "ERR10011_SILVA-SSU.tsv"
     assert download["url"] == (
-        f"http://127.0.0.1:8000/results/{analysis.results_dir}/taxonomy-summary/SILVA-SSU/ERR10011_SILVA-SSU.tsv")
+        f"http://127.0.0.1:8000/results/{analysis.results_dir}/taxonomy-summary/SILVA-SSU/ERR10011_SILVA-SSU.tsv"
+    )
     assert "path" not in download and "annotations" not in body
 
 
@@ -72,7 +90,9 @@ def test_annotations(client, world: World) -> None:
     body = client.get(url(f"analyses/{world.public.run_analysis.accession}/annotations")).json()
     assert set(body) == DETAIL_FIELDS | {"annotations"}
     assert set(body["annotations"]) == {"taxonomies__ssu", "pfams"}
-    assert [row["organism"] for row in body["annotations"]["taxonomies__ssu"]] == [row["organism"] for row in SSU]
+    assert [row["organism"] for row in body["annotations"]["taxonomies__ssu"]] == [
+        row["organism"] for row in SSU
+    ]
     assert body["annotations"]["pfams"][0] == {**PFAMS[0], "organism": None}
 
 
@@ -106,8 +126,12 @@ def test_biomes(client, world: World) -> None:
     assert body["items"][0] == {"biome_name": "root", "lineage": "root"}
     under = client.get(url("biomes/"), {"biome_lineage": "root:Environmental:Aquatic"}).json()
     assert [item["lineage"] for item in under["items"]] == [
-        "root:Environmental:Aquatic", "root:Environmental:Aquatic:Marine"]
+        "root:Environmental:Aquatic",
+        "root:Environmental:Aquatic:Marine",
+    ]
     shallow = client.get(url("biomes/"), {"max_depth": 2}).json()
     assert [item["lineage"] for item in shallow["items"]] == ["root", "root:Environmental"]
-    both = client.get(url("biomes/"), {"max_depth": 3, "biome_lineage": "root:Environmental"}).json()
+    both = client.get(
+        url("biomes/"), {"max_depth": 3, "biome_lineage": "root:Environmental"}
+    ).json()
     assert both["count"] == 3

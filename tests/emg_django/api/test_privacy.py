@@ -22,7 +22,9 @@ def _listed(client, world_tree, name: str, headers: dict[str, str]) -> set[str]:
 
 @pytest.mark.parametrize("endpoint", sorted(OBJECT_ENDPOINTS))
 @pytest.mark.parametrize("tree", ["private", "suppressed"])
-def test_hidden_objects_are_404_for_anonymous_and_strangers(client, world: World, endpoint: str, tree: str) -> None:
+def test_hidden_objects_are_404_for_anonymous_and_strangers(
+    client, world: World, endpoint: str, tree: str
+) -> None:
     path = url(OBJECT_ENDPOINTS[endpoint](getattr(world, tree)))
     for headers in (ANONYMOUS, bearer(STRANGER)):
         response = client.get(path, headers=headers)
@@ -33,15 +35,18 @@ def test_hidden_objects_are_404_for_anonymous_and_strangers(client, world: World
 
 
 @pytest.mark.parametrize("endpoint", sorted(OBJECT_ENDPOINTS))
-def test_private_objects_are_visible_to_their_owner_and_staff(client, admin_client, world: World, endpoint: str) -> None:
+def test_private_objects_are_visible_to_their_owner_and_staff(
+    client, admin_client, world: World, endpoint: str
+) -> None:
     path = url(OBJECT_ENDPOINTS[endpoint](world.private))
     assert client.get(path, headers=bearer(OWNER)).status_code == 200
     assert admin_client.get(path).status_code == 200
 
 
 @pytest.mark.parametrize("endpoint", sorted(OBJECT_ENDPOINTS))
-def test_suppressed_objects_are_hidden_from_their_owner_but_not_staff(client, admin_client, world: World,
-                                                                       endpoint: str) -> None:
+def test_suppressed_objects_are_hidden_from_their_owner_but_not_staff(
+    client, admin_client, world: World, endpoint: str
+) -> None:
     world.suppressed.study.ena_study.webin_submitter = OWNER
     world.suppressed.study.ena_study.save()  # propagates the owner down the tree
     path = url(OBJECT_ENDPOINTS[endpoint](world.suppressed))
@@ -50,7 +55,9 @@ def test_suppressed_objects_are_hidden_from_their_owner_but_not_staff(client, ad
 
 
 @pytest.mark.parametrize("name", sorted(LIST_ENDPOINTS))
-def test_lists_hide_private_and_suppressed_objects(client, admin_client, world: World, name: str) -> None:
+def test_lists_hide_private_and_suppressed_objects(
+    client, admin_client, world: World, name: str
+) -> None:
     expected = LIST_ENDPOINTS[name][2]
     for tree in (world.private, world.suppressed):
         hidden = expected(tree)
@@ -66,7 +73,9 @@ def test_my_data_lists_the_owners_private_studies_only(client, world: World) -> 
     path = url("my-data/studies/")
     response = client.get(path, headers=bearer(OWNER))
     assert response.status_code == 200
-    assert [item["accession"] for item in response.json()["items"]] == [world.private.study.accession]
+    assert [item["accession"] for item in response.json()["items"]] == [
+        world.private.study.accession
+    ]
     assert client.get(path, headers=bearer(STRANGER)).json() == {"count": 0, "items": []}
 
 

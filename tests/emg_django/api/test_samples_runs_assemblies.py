@@ -9,10 +9,26 @@ from tests.emg_django.api.conftest import MARINE, SOIL, World, url
 pytestmark = pytest.mark.django_db
 
 SAMPLE_FIELDS = {"accession", "ena_accessions", "sample_title", "biome", "updated_at"}
-RUN_FIELDS = {"accession", "experiment_type", "instrument_model", "instrument_platform", "sample_accession",
-              "study_accession"}
-ASSEMBLY_DETAIL_FIELDS = {"accession", "updated_at", "run_accession", "sample_accession", "reads_study_accession",
-                          "assembly_study_accession", "assembler_name", "assembler_version", "metadata", "status"}
+RUN_FIELDS = {
+    "accession",
+    "experiment_type",
+    "instrument_model",
+    "instrument_platform",
+    "sample_accession",
+    "study_accession",
+}
+ASSEMBLY_DETAIL_FIELDS = {
+    "accession",
+    "updated_at",
+    "run_accession",
+    "sample_accession",
+    "reads_study_accession",
+    "assembly_study_accession",
+    "assembler_name",
+    "assembler_version",
+    "metadata",
+    "status",
+}
 
 
 def items(response) -> list[dict]:
@@ -40,13 +56,19 @@ def test_sample_list_shape(client, world: World) -> None:
 
 def test_sample_filters_and_order(client, world: World) -> None:
     assert accessions(client.get(url("samples/"), {"order": "-accession"})) == [
-        "SAMEA20012", "SAMEA20011", "SAMEA10012", "SAMEA10011"]
-    assert accessions(client.get(url("samples/"), {"biome_lineage": SOIL, "order": "accession"})) == [
-        "SAMEA20011", "SAMEA20012"]
+        "SAMEA20012",
+        "SAMEA20011",
+        "SAMEA10012",
+        "SAMEA10011",
+    ]
+    assert accessions(
+        client.get(url("samples/"), {"biome_lineage": SOIL, "order": "accession"})
+    ) == ["SAMEA20011", "SAMEA20012"]
     assert accessions(client.get(url("samples/"), {"search": "ers10012"})) == ["SAMEA10012"]
     assert accessions(client.get(url("samples/"), {"search": "SAMEA20011"})) == ["SAMEA20011"]
-    assert accessions(client.get(url("samples/"), {"search": "sample samea1001", "order": "accession"})) == [
-        "SAMEA10011", "SAMEA10012"]
+    assert accessions(
+        client.get(url("samples/"), {"search": "sample samea1001", "order": "accession"})
+    ) == ["SAMEA10011", "SAMEA10012"]
     assert accessions(client.get(url("samples/"), {"search": "SAMEA30011"})) == []
 
 
@@ -82,17 +104,24 @@ def test_run_list_shape(client, world: World) -> None:
     run = body["items"][0]
     assert set(run) == RUN_FIELDS
     assert run == {
-        "accession": "ERR10011", "experiment_type": "METAG", "instrument_model": "Illumina NovaSeq 6000",
-        "instrument_platform": "ILLUMINA", "sample_accession": "SAMEA10011",
+        "accession": "ERR10011",
+        "experiment_type": "METAG",
+        "instrument_model": "Illumina NovaSeq 6000",
+        "instrument_platform": "ILLUMINA",
+        "sample_accession": "SAMEA10011",
         "study_accession": world.public.study.accession,
     }
 
 
 def test_run_filters(client, world: World) -> None:
-    assert accessions(client.get(url("runs/"), {"has_experiment_type": "AMPLI"})) == ["ERR10012", "ERR20012"]
+    assert accessions(client.get(url("runs/"), {"has_experiment_type": "AMPLI"})) == [
+        "ERR10012",
+        "ERR20012",
+    ]
     assert accessions(client.get(url("runs/"), {"has_experiment_type": "METAT"})) == []
-    assert accessions(client.get(url("runs/"), {"study_accession": world.soil.study.accession})) == [
-        "ERR20011", "ERR20012"]
+    assert accessions(
+        client.get(url("runs/"), {"study_accession": world.soil.study.accession})
+    ) == ["ERR20011", "ERR20012"]
     assert accessions(client.get(url("runs/"), {"order": "-accession"}))[0] == "ERR20012"
 
 

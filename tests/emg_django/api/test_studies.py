@@ -22,7 +22,10 @@ def accessions(response) -> list[str]:
 def test_list_shape_and_visibility(client, world: World) -> None:
     body = client.get(url("studies/")).json()
     assert body["count"] == 2
-    assert {item["accession"] for item in body["items"]} == {world.public.study.accession, world.soil.study.accession}
+    assert {item["accession"] for item in body["items"]} == {
+        world.public.study.accession,
+        world.soil.study.accession,
+    }
     item = next(item for item in body["items"] if item["accession"] == world.public.study.accession)
     assert set(item) == STUDY_FIELDS
     assert item["ena_accessions"] == ["PRJEB1001", "ERP1001"]
@@ -37,15 +40,22 @@ def test_default_order_is_newest_first_and_order_param(client, world: World) -> 
     assert accessions(client.get(url("studies/"))) == newest_first
     assert accessions(client.get(url("studies/"), {"order": "accession"})) == newest_first[::-1]
     assert accessions(client.get(url("studies/"), {"order": "-accession"})) == newest_first
-    Study.objects.filter(pk=world.public.study.pk).update(updated_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    Study.objects.filter(pk=world.public.study.pk).update(
+        updated_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    )
     assert accessions(client.get(url("studies/"), {"order": "-updated_at"})) == newest_first[::-1]
     assert accessions(client.get(url("studies/"), {"order": "updated_at"})) == newest_first
 
 
 @pytest.mark.parametrize(
     ("lineage", "expected"),
-    [("root:Environmental", {"public", "soil"}), ("root:Environmental:Aquatic", {"public"}),
-     (SOIL, {"soil"}), ("root:Host-associated", set()), ("root:Environmental:Aquatic:", {"public"})],
+    [
+        ("root:Environmental", {"public", "soil"}),
+        ("root:Environmental:Aquatic", {"public"}),
+        (SOIL, {"soil"}),
+        ("root:Host-associated", set()),
+        ("root:Environmental:Aquatic:", {"public"}),
+    ],
 )
 def test_biome_lineage_filter(client, world: World, lineage: str, expected: set[str]) -> None:
     wanted = {getattr(world, name).study.accession for name in expected}
@@ -54,10 +64,19 @@ def test_biome_lineage_filter(client, world: World, lineage: str, expected: set[
 
 @pytest.mark.parametrize(
     ("term", "expected"),
-    [("PRJEB1001", "public"), ("erp2001", "soil"), ("sediment", "public"), ("GRASSLAND", "soil"),
-     ("PRJEB3001", None), ("withdrawn", None), ("nothing like it", None)],
+    [
+        ("PRJEB1001", "public"),
+        ("erp2001", "soil"),
+        ("sediment", "public"),
+        ("GRASSLAND", "soil"),
+        ("PRJEB3001", None),
+        ("withdrawn", None),
+        ("nothing like it", None),
+    ],
 )
-def test_search_by_accession_or_title(client, world: World, term: str, expected: str | None) -> None:
+def test_search_by_accession_or_title(
+    client, world: World, term: str, expected: str | None
+) -> None:
     wanted = [getattr(world, expected).study.accession] if expected else []
     assert accessions(client.get(url("studies/"), {"search": term})) == wanted
 
@@ -72,7 +91,10 @@ def test_search_ena_accession_is_exact_not_a_prefix(client, world: World) -> Non
     assert accessions(client.get(url("studies/"), {"search": "PRJEB100"})) == []
 
 
-@pytest.mark.parametrize(("version", "expected"), [("V6", {"public", "soil"}), ("V5", {"public", "soil"}), ("V4.1", set())])
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [("V6", {"public", "soil"}), ("V5", {"public", "soil"}), ("V4.1", set())],
+)
 def test_has_analyses_from_pipeline(client, world: World, version: str, expected: set[str]) -> None:
     # Only the soil study's V6 analyses are removed, so V6 must narrow the list.
     world.soil.analyses[0].delete()
@@ -80,7 +102,10 @@ def test_has_analyses_from_pipeline(client, world: World, version: str, expected
     if version == "V6":
         expected = {"public"}
     wanted = {getattr(world, name).study.accession for name in expected}
-    assert set(accessions(client.get(url("studies/"), {"has_analyses_from_pipeline": version}))) == wanted
+    assert (
+        set(accessions(client.get(url("studies/"), {"has_analyses_from_pipeline": version})))
+        == wanted
+    )
 
 
 def test_detail(client, world: World) -> None:
@@ -92,9 +117,14 @@ def test_detail(client, world: World) -> None:
     assert body["first_accession"] == "PRJEB1001"
     [download] = body["downloads"]
     assert download == {
-        "alias": "PRJEB1001_summary.tsv", "file_type": "tsv", "download_type": "Taxonomic analysis",
-        "short_description": "SSU taxonomy", "long_description": "Organism counts against SILVA SSU",
-        "download_group": "taxonomies.closed_reference.ssu", "file_size_bytes": 4096, "index_files": None,
+        "alias": "PRJEB1001_summary.tsv",
+        "file_type": "tsv",
+        "download_type": "Taxonomic analysis",
+        "short_description": "SSU taxonomy",
+        "long_description": "Organism counts against SILVA SSU",
+        "download_group": "taxonomies.closed_reference.ssu",
+        "file_size_bytes": 4096,
+        "index_files": None,
         "url": f"http://127.0.0.1:8000/results/{study.results_dir}/study-summaries/summary.tsv",
     }
 
@@ -119,7 +149,9 @@ def test_insdc_lookup(client, world: World) -> None:
 
 def test_nested_analyses(client, world: World) -> None:
     response = client.get(url(f"studies/{world.public.study.accession}/analyses/"))
-    assert {item["accession"] for item in response.json()["items"]} == {a.accession for a in world.public.analyses}
+    assert {item["accession"] for item in response.json()["items"]} == {
+        a.accession for a in world.public.analyses
+    }
     assert response.json()["count"] == 3
 
 
@@ -133,4 +165,9 @@ def test_nested_publications_are_an_empty_page(client, world: World) -> None:
     response = client.get(url(f"studies/{world.public.study.accession}/publications/"))
     assert response.status_code == 200
     assert response.json() == {"count": 0, "items": []}
-    assert client.get(url(f"studies/{world.public.study.accession}/publications/"), {"page": 2}).status_code == 404
+    assert (
+        client.get(
+            url(f"studies/{world.public.study.accession}/publications/"), {"page": 2}
+        ).status_code
+        == 404
+    )

@@ -1,0 +1,3 @@
+"""Deployment tests reuse the code-location fixtures (fake ENA, client)."""
+
+from tests.emg_assets.conftest import ena, fake_ena  # noqa: F401

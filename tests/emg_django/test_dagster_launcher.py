@@ -1,0 +1,147 @@
+"""Launching runs from Django through a real dagster-webserver's GraphQL API."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import httpx
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from emg_django.analyses.choices import INGEST_JOB_NAME
+from emg_django.analyses.models import Study
+from emg_django.config import DagsterConfig
+from emg_django.dagster_launcher import DagsterLauncher, LaunchError, LaunchProblem
+from tests.factories import make_study
+from tests.fakes.ena.datasets import DATAHUB_PASSWORD, DATAHUB_USERNAME, HOLOFOOD_STUDY, seed_realistic
+from tests.fakes.ena.server import FakeENA
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeENA]:
+    with FakeENA() as server:
+        seed_realistic(server)
+        yield server
+
+
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory: pytest.TempPathFactory, fake: FakeENA, django_db_setup, django_db_blocker) -> Iterator[str]:  # noqa: ANN001
+    """A dagster-webserver on the project's workspace; its runs write to the test database."""
+    home = tmp_path_factory.mktemp("dagster-home")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    port = _free_port()
+    with django_db_blocker.unblock():
+        url = _database_url()
+    env = {
+        **os.environ, "DAGSTER_HOME": str(home), "EMG_DATABASE__URL": url, "EMG_DJANGO__DEBUG": "true",
+        "EMG_ENA__PORTAL_API_URL": fake.portal_api_url, "EMG_WEBIN__DATAHUB_USERNAME": DATAHUB_USERNAME,
+        "EMG_WEBIN__DATAHUB_PASSWORD": DATAHUB_PASSWORD,
+    }
+    log = (home / "webserver.log").open("w")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
+         "-w", str(ROOT / "workspace.yaml")],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"dagster-webserver exited: {(home / 'webserver.log').read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/server_info", timeout=1).is_success:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("dagster-webserver did not answer within 90 s")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _wait_for_run(home_url: str, run_id: str, timeout: float = 120) -> str:
+    query = 'query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }'
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = httpx.post(f"{home_url}/graphql", json={"query": query, "variables": {"id": run_id}},
+                            timeout=10).json()["data"]["runOrError"]["status"]
+        if status in {"SUCCESS", "FAILURE", "CANCELED"}:
+            return status
+        time.sleep(0.5)
+    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+
+
+def test_launch_an_ingest_run_for_a_study(webserver: str) -> None:
+    launcher = DagsterLauncher(DagsterConfig(webserver_url=webserver, public_url="https://dagster.example.org"))
+    run = launcher.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY, tags={"emg/requested_by": "curator"})
+    assert run.url == f"https://dagster.example.org/runs/{run.run_id}"
+    assert _wait_for_run(webserver, run.run_id) == "SUCCESS"
+    assert Study.objects.get(ena_accessions__has_accession=HOLOFOOD_STUDY).runs.count() == 3
+    # The partition was added, and launching again reuses it.
+    again = launcher.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY)
+    assert again.run_id != run.run_id
+    assert _wait_for_run(webserver, again.run_id) == "SUCCESS"
+
+
+def test_clear_errors(webserver: str) -> None:
+    launcher = DagsterLauncher(DagsterConfig(webserver_url=webserver))
+    with pytest.raises(LaunchError, match="no job 'no_such_job'") as missing:
+        launcher.launch("no_such_job", HOLOFOOD_STUDY)
+    assert missing.value.problem is LaunchProblem.NOT_FOUND
+    with pytest.raises(LaunchError, match="invalid run config") as invalid:
+        launcher.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY, run_config={"ops": {"ena_samples": {"config": {"sample_limit": "many"}}}})
+    assert invalid.value.problem is LaunchProblem.BAD_REQUEST
+    closed = DagsterLauncher(DagsterConfig(webserver_url=f"http://127.0.0.1:{_free_port()}", timeout_seconds=2))
+    with pytest.raises(LaunchError, match="unreachable") as down:
+        closed.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY)
+    assert down.value.problem is LaunchProblem.UNAVAILABLE
+
+
+def test_admin_action_launches_and_reports(webserver: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from emg_django import dagster_launcher
+
+    monkeypatch.setattr(dagster_launcher, "get_config", lambda: type("C", (), {"dagster": DagsterConfig(webserver_url=webserver)})())
+    study = make_study(accession=HOLOFOOD_STUDY, secondary="ERP125469")
+    monkeypatch.setenv("EMG_CURATOR_PASSWORD", "a-long-curator-password")
+    call_command("create_curator", "--username", "curator")
+    client = Client()
+    client.login(username="curator", password="a-long-curator-password")
+    response = client.post(reverse("admin:analyses_study_changelist"), {
+        "action": f"launch_{INGEST_JOB_NAME}", "_selected_action": [study.pk],
+    }, follow=True)
+    shown = [str(m) for m in response.context["messages"]]
+    assert len(shown) == 1 and "launched" in shown[0] and f"{webserver}/runs/" in shown[0], shown
+    run_id = shown[0].split("/runs/")[1].split('"')[0]
+    assert _wait_for_run(webserver, run_id) == "SUCCESS"
+    response = client.post(reverse("admin:analyses_study_changelist"), {
+        "action": "launch_no_such", "_selected_action": [study.pk],
+    }, follow=True)
+    assert response.status_code == 200
