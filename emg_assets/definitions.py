@@ -8,8 +8,14 @@ from emg_assets.orm import setup_django
 
 setup_django()
 
+from emg_assets.analyses.assets import ANALYSIS_ASSETS, ANALYSIS_JOBS  # noqa: E402
 from emg_assets.ena.assets import INGEST_ASSETS, ena_ingest_job  # noqa: E402
-from emg_assets.resources import ena_client, slack_webhook  # noqa: E402
+from emg_assets.resources import (  # noqa: E402
+    analysis_pipelines,
+    ena_client,
+    slack_webhook,
+    slurm_cluster,
+)
 from emg_django.config import get_config  # noqa: E402
 from sensors.ena_sync import ena_sync  # noqa: E402
 from sensors.new_ena_studies import new_ena_studies  # noqa: E402
@@ -18,8 +24,13 @@ from sensors.run_failure import notify_run_failure  # noqa: E402
 config = get_config()
 
 defs = dg.Definitions(
-    assets=list(INGEST_ASSETS),
-    jobs=[ena_ingest_job],
+    assets=[*INGEST_ASSETS, *ANALYSIS_ASSETS],
+    jobs=[ena_ingest_job, *ANALYSIS_JOBS],
     sensors=[new_ena_studies, ena_sync, notify_run_failure],
-    resources={"ena": ena_client(config), "slack": slack_webhook(config)},
+    resources={
+        "ena": ena_client(config),
+        "slack": slack_webhook(config),
+        "slurm": slurm_cluster(config),
+        "pipelines": analysis_pipelines(config),
+    },
 )

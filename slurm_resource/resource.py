@@ -19,7 +19,7 @@ import math
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import dagster as dg
@@ -29,7 +29,7 @@ from slurm_resource import sacct
 from slurm_resource.errors import SlurmCommandError, SlurmError, SlurmTransportError
 from slurm_resource.job_spec import JobSpec
 from slurm_resource.monitor import JobMonitor, JobStatus
-from slurm_resource.states import INFRASTRUCTURE_FAILURES, JobOutcome, SlurmState
+from slurm_resource.states import INFRASTRUCTURE_FAILURES, JobOutcome, SlurmState, outcome_of
 from slurm_resource.transports.base import Transport
 
 logger = logging.getLogger(__name__)
@@ -276,6 +276,28 @@ class SlurmResource(dg.ConfigurableResource):
     _instance: Any = PrivateAttr(default=None)
     _run_id: str | None = PrivateAttr(default=None)
 
+    @classmethod
+    def from_config(cls, config: Any, **overrides: Any) -> SlurmResource:
+        """Build from an object with the ``SlurmConfig`` attributes (``EMGConfig().slurm``).
+
+        Duck-typed so this package needs no Django: enums become their values, paths strings.
+
+        :param config: the settings object.
+        :param overrides: further fields (e.g. ``max_escalations=1``).
+        """
+        names = ("transport", "ssh_host", "ssh_port", "ssh_user", "ssh_key_path",
+                 "ssh_known_hosts_path", "slurm_conf", "partition", "datamover_partition",
+                 "account", "max_incomplete_jobs", "poll_interval_seconds", "work_dir")
+        values: dict[str, Any] = {}
+        for name in names:
+            value = getattr(config, name)
+            if isinstance(value, enum.Enum):
+                value = value.value
+            elif value is not None and not isinstance(value, (str, int, float, bool)):
+                value = str(value)  # pathlib.Path
+            values[name] = value
+        return cls(**{**values, **overrides})
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Remember the run, to tell a run cancellation from other interrupts.
         self._init_log = context.log
@@ -396,8 +418,7 @@ class SlurmResource(dg.ConfigurableResource):
             if found is not None:
                 job_id, state = found
                 if not self._should_resubmit(state):
-                    shown = state.value if state else "known"
-                    log.info(f"Reattached to Slurm job {job_id} ({name}, {shown})")
+                    log.info(f"Reattached to Slurm job {job_id} ({name}, {state.value})")
                     return SlurmJobHandle(job_id, name, job_dir, spec, reattached=True)
                 log.info(f"Slurm job {job_id} ({name}) ended {state.value}: submitting anew")
             transport.makedirs(job_dir)
@@ -455,7 +476,7 @@ class SlurmResource(dg.ConfigurableResource):
         previous = transport.read_bytes(path) if transport.exists(path) else b""
         transport.write_bytes(path, previous + f"{job_id}\n".encode())
 
-    def _find_existing(self, name: str, job_dir: str) -> tuple[int, SlurmState | None] | None:
+    def _find_existing(self, name: str, job_dir: str) -> tuple[int, SlurmState] | None:
         transport = self.get_transport()
         ids_path = f"{job_dir}/jobids"
         if transport.exists(ids_path):
@@ -522,11 +543,7 @@ class SlurmResource(dg.ConfigurableResource):
             time.sleep(attempt)
         raise AssertionError("unreachable")
 
-    def _should_resubmit(self, state: SlurmState | None) -> bool:
-        if state is None:
-            return False
-        from slurm_resource.states import outcome_of
-
+    def _should_resubmit(self, state: SlurmState) -> bool:
         if outcome_of(state) is not JobOutcome.FAILED:
             return False
         policy = ResubmitPolicy(self.resubmit_failed)
@@ -605,7 +622,7 @@ class SlurmResource(dg.ConfigurableResource):
             monitor.track(handle.job_id)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            pending = [h for h in handles]
+            pending = list(handles)
             while pending:
                 monitor.wait(pending[0].job_id, self.poll_interval_seconds)
                 still = []
@@ -836,6 +853,4 @@ class SlurmResource(dg.ConfigurableResource):
 def _with_history(result: SlurmJobResult, history: list[int]) -> SlurmJobResult:
     if not history:
         return result
-    from dataclasses import replace
-
     return replace(result, previous_job_ids=tuple(history))

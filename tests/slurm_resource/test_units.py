@@ -315,3 +315,22 @@ def test_waiters_in_many_threads_share_one_poller() -> None:
     per_round = [c for c in monitor.stats.calls_per_round if c]
     assert max(per_round) <= 2  # one state call (+ one MaxRSS call), however many waiters
     monitor.stop()
+
+
+def test_resource_is_built_from_a_slurm_config_section(tmp_path: Path) -> None:
+    """Duck-typed: the same attribute names and types as ``EMGConfig.slurm`` (no Django here)."""
+    import enum
+    from types import SimpleNamespace
+
+    class Kind(enum.Enum):
+        SSH = "ssh"
+
+    config = SimpleNamespace(
+        transport=Kind.SSH, ssh_host="login.example.org", ssh_port=22, ssh_user="emg",
+        ssh_key_path=tmp_path / "id", ssh_known_hosts_path=tmp_path / "known_hosts",
+        slurm_conf=None, partition="standard", datamover_partition="datamover", account="mg",
+        max_incomplete_jobs=50, poll_interval_seconds=30.0, work_dir=tmp_path / "work",
+    )
+    resource = SlurmResource.from_config(config, max_escalations=1)
+    assert resource.transport == "ssh" and resource.ssh_key_path == str(tmp_path / "id")
+    assert resource.work_dir == str(tmp_path / "work") and resource.max_escalations == 1

@@ -1,0 +1,63 @@
+"""Publishing: move imported results from the work area to the public (or private) results dir.
+
+The move runs as a Slurm job on the ``datamover`` partition (the nodes that see both file
+systems). The script is idempotent: a destination already in place is kept, and a copy is
+finished under a temporary name before it replaces anything, so a killed job can be rerun.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from slurm_resource import JobSpec
+
+#: A study's published results, relative to the public/private root.
+STUDY_DIR_PREFIX_LENGTH = 7
+
+
+def study_results_dir(study_results_dir: str, study_key: str) -> str:
+    """The study's results dir relative to the results root (``PRJEB41/PRJEB41657`` style)."""
+    return study_results_dir.strip("/") or f"{study_key[:STUDY_DIR_PREFIX_LENGTH]}/{study_key}"
+
+
+def analysis_results_dir(study_dir: str, version: str, pipeline: str, accession: str) -> str:
+    """An analysis's published dir, relative to the results root."""
+    return f"{study_dir}/{version}/{pipeline}/{accession}"
+
+
+@dataclass(frozen=True)
+class Move:
+    source: Path
+    destination: Path
+
+
+def move_script(moves: list[Move]) -> str:
+    """The bash script moving each source dir to its destination (idempotent)."""
+    lines = ["set -eu"]
+    for move in sorted(moves, key=lambda m: str(m.destination)):
+        src = shlex.quote(str(move.source))
+        dst = shlex.quote(str(move.destination))
+        partial = shlex.quote(f"{move.destination}.partial")
+        lines += [
+            f"mkdir -p {shlex.quote(str(move.destination.parent))}",
+            f"if [ -d {src} ]; then rm -rf {partial}; cp -a {src} {partial}; "
+            f"rm -rf {dst}; mv {partial} {dst}; rm -rf {src}; fi",
+            f"test -d {dst} || {{ echo 'missing after move: '{dst} >&2; exit 1; }}",
+            f"echo published {dst}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def datamover_spec(name: str, moves: Mapping[int, Move], partition: str,
+                   time_limit_minutes: int = 120) -> JobSpec:
+    """The Slurm job publishing ``moves`` (its hash covers the moves: a rerun reattaches)."""
+    return JobSpec(
+        name=name,
+        script=move_script(list(moves.values())),
+        partition=partition,
+        time_limit_minutes=time_limit_minutes,
+        memory_mb=1024,
+    )
