@@ -23,6 +23,7 @@ from slurm_resource.resource import (
     SlurmJobResult,
     SlurmResource,
     TransportKind,
+    close_all,
 )
 from slurm_resource.states import JobOutcome, SlurmState, parse_state
 
@@ -47,6 +48,7 @@ __all__ = [
     "SlurmTransportError",
     "TraceTask",
     "TransportKind",
+    "close_all",
     "parse_state",
     "parse_trace",
 ]

@@ -850,6 +850,22 @@ class SlurmResource(dg.ConfigurableResource):
         return NextflowResult(job=result, tasks=tasks)
 
 
+def close_all() -> None:
+    """Stop every poller and close every cached transport of this process (e.g. at shutdown).
+
+    Jobs keep running; a later :meth:`SlurmResource.submit` of the same spec reattaches.
+    """
+    with _REGISTRY_LOCK:
+        monitors = list(_MONITORS.values())
+        transports = list(_TRANSPORTS.values())
+        _MONITORS.clear()
+        _TRANSPORTS.clear()
+    for monitor in monitors:
+        monitor.stop()
+    for transport in transports:
+        transport.close()
+
+
 def _with_history(result: SlurmJobResult, history: list[int]) -> SlurmJobResult:
     if not history:
         return result

@@ -24,7 +24,7 @@ from emg_assets.analyses.pipelines import AMPLICON, ASSEMBLY, PIPELINES, RAWREAD
 from emg_assets.analyses.publish import study_results_dir
 from emg_assets.analyses.runner import LaunchOptions, Report, analyse
 from emg_assets.analyses.settings import AnalysisPipelines
-from emg_assets.analyses.statuses import SUCCEEDED
+from emg_assets.analyses.statuses import SUCCEEDED, analyses_of
 from emg_assets.analyses.summary import (
     SUMMARY_DIR,
     feature_flag,
@@ -38,7 +38,7 @@ from emg_assets.ena.ingest import study_of
 from emg_assets.metadata import markdown_table
 from emg_assets.partitions import ena_studies, validate_study_key
 from emg_django.analyses.choices import AnalysisStatus, PipelineVersion
-from emg_django.analyses.models import Analysis, Biome, Study
+from emg_django.analyses.models import Biome, Study
 from slurm_resource import SlurmResource
 
 GROUP = "analyses"
@@ -256,9 +256,8 @@ def study_summary(
     for pipeline in PIPELINES.values():
         field = pipeline.subject.value
         rows = (
-            Analysis.objects.with_annotations()
-            .filter(study=study, pipeline_version=version, status__in=SUCCEEDED,
-                    **{f"{field}__isnull": False})
+            analyses_of(study, pipeline, version).with_annotations()
+            .filter(status__in=SUCCEEDED)
             .values_list(f"{field}__accession", "annotations")
         )
         annotations = dict(rows)
@@ -300,7 +299,6 @@ pipeline_jobs = [
     dg.define_asset_job(
         f"analyse_{name.value}",
         selection=dg.AssetSelection.assets(asset, study_summary),
-        partitions_def=ena_studies,
         tags={PIPELINE_TAG: name.value},
         description=f"Run the {PIPELINES[name].title} pipeline on a study and summarise it.",
     )
@@ -309,7 +307,6 @@ pipeline_jobs = [
 analyse_study_job = dg.define_asset_job(
     "analyse_study",
     selection=dg.AssetSelection.assets(*ANALYSIS_ASSETS),
-    partitions_def=ena_studies,
     tags={PIPELINE_TAG: "all"},
     description="Run every analysis pipeline that applies to a study, then summarise it.",
 )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from emg_assets.analyses.pipelines import Pipeline, Subject
-from emg_assets.analyses.statuses import SUCCEEDED
+from emg_assets.analyses.statuses import SUCCEEDED, analyses_of
 from emg_assets.metadata import markdown_table
 from emg_django.analyses.choices import AnalysisStatus, PipelineVersion
 from emg_django.analyses.models import Analysis, Study
@@ -48,8 +48,8 @@ def downloads_check(study: Study, pipeline: Pipeline, version: PipelineVersion
     field = pipeline.subject.value
     required = [spec for spec in pipeline.all_files() if spec.required and "*" not in spec.template]
     problems = []
-    completed = Analysis.objects.filter(
-        study=study, pipeline_version=version, status__in=SUCCEEDED, **{f"{field}__isnull": False}
+    completed = analyses_of(study, pipeline, version).filter(
+        status__in=SUCCEEDED
     ).select_related(field)
     count = 0
     for analysis in completed:

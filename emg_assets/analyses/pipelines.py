@@ -74,6 +74,8 @@ class OutputFile:
 
     :param template: path with ``{id}`` for the accession; ``*`` globs (e.g. per region).
     :param required: a passed run must have it, non-empty.
+    :param alias: the name it is served under (default: its file name), for files whose names
+        repeat across folders (each amplicon database folder has a ``<RUN>.html``).
     """
 
     template: str
@@ -83,9 +85,13 @@ class OutputFile:
     short_description: str
     long_description: str
     required: bool = False
+    alias: str | None = None
 
     def path(self, accession: str) -> str:
         return self.template.replace(ID, accession)
+
+    def alias_of(self, file_name: str, accession: str) -> str:
+        return self.alias.replace(ID, accession) if self.alias else file_name
 
 
 @dataclass(frozen=True)
@@ -183,8 +189,8 @@ class Pipeline:
 
 
 def _file(template: str, file_type: DownloadFileType, download_type: DownloadType, group: str,
-          short: str, long: str, required: bool = False) -> OutputFile:
-    return OutputFile(template, file_type, download_type, group, short, long, required)
+          short: str, long: str, required: bool = False, alias: str | None = None) -> OutputFile:
+    return OutputFile(template, file_type, download_type, group, short, long, required, alias)
 
 
 _QC = DownloadType.QUALITY_CONTROL
@@ -209,7 +215,8 @@ def _amplicon_closed_reference(label: str, key: AnnotationType, ranks: tuple[str
             _file(f"{folder}/{ID}_{label}.txt", _T.TSV, _TAX, group, f"{label} Krona text",
                   "Krona text input with the taxonomic distribution"),
             _file(f"{folder}/{ID}.html", _T.HTML, _TAX, group, f"{label} Krona plot",
-                  f"Krona plot of the taxonomic assignments against {label}"),
+                  f"Krona plot of the taxonomic assignments against {label}",
+                  alias=f"{ID}_{label}.html"),
             _file(f"{folder}/{ID}_{label}.mseq", _T.TSV, _TAX, group, f"{label} MAPseq output",
                   "MAPseq output table with taxonomic database hit details"),
         ),

@@ -211,9 +211,8 @@ def _subject_field(pipeline: Pipeline) -> str:
 def reimport_completed(study: Study, pipeline: Pipeline, options: LaunchOptions, log: Any) -> int:
     """Import analyses left ``completed`` (verdict written, import not) by a crashed step."""
     done = 0
-    pending = Analysis.objects.filter(
-        study=study, pipeline_version=options.version, status=S.COMPLETED,
-        **{f"{_subject_field(pipeline)}__isnull": False},
+    pending = statuses.analyses_of(study, pipeline, options.version).filter(
+        status=S.COMPLETED
     ).select_related(_subject_field(pipeline))
     for analysis in pending:
         accession = _subject_accession(analysis, pipeline)
@@ -238,9 +237,8 @@ def publish(study: Study, study_key: str, pipeline: Pipeline, options: LaunchOpt
     study_dir = study_results_dir(study.results_dir, study_key)
     if not study.results_dir:
         Study.objects.filter(pk=study.pk, results_dir="").update(results_dir=study_dir)
-    unpublished = Analysis.objects.filter(
-        study=study, pipeline_version=options.version, status=S.ANNOTATIONS_IMPORTED,
-        results_dir__startswith="/", **{f"{_subject_field(pipeline)}__isnull": False},
+    unpublished = statuses.analyses_of(study, pipeline, options.version).filter(
+        status=S.ANNOTATIONS_IMPORTED, results_dir__startswith="/"
     ).select_related(_subject_field(pipeline))
     root = pipelines.results_root(study.is_private)
     moves: dict[int, Move] = {}
@@ -279,8 +277,7 @@ def analyse(study: Study, study_key: str, pipeline: Pipeline, options: LaunchOpt
     report.created = statuses.ensure_analyses(study, pipeline, options.version, subjects)
     report.reimported = reimport_completed(study, pipeline, options, log)
     todo = list(
-        Analysis.objects.filter(
-            study=study, pipeline_version=options.version,
+        statuses.analyses_of(study, pipeline, options.version).filter(
             status__in=statuses.attemptable(options.retry_qc_failed),
             **{f"{field_name}__in": subjects},
         ).select_related(field_name).order_by(f"{field_name}__accession")

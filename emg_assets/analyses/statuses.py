@@ -66,6 +66,16 @@ def subjects_of(study: Study, pipeline: Pipeline) -> QuerySet:
     ).order_by("accession")
 
 
+def analyses_of(study: Study, pipeline: Pipeline, version: PipelineVersion | str) -> QuerySet:
+    """The study's analyses by this pipeline and version (by subject and experiment type)."""
+    return Analysis.objects.filter(
+        study=study,
+        pipeline_version=version,
+        experiment_type__in=[t.value for t in pipeline.experiment_types],
+        **{f"{pipeline.subject.value}__isnull": False},
+    )
+
+
 def ensure_analyses(study: Study, pipeline: Pipeline, version: PipelineVersion,
                     subjects: Sequence[Run | Assembly]) -> int:
     """Create the missing analyses (one per run/assembly and version); existing ones are kept.

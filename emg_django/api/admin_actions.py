@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBasicAuth, SessionAuthIsStaff
 from pydantic import Field
@@ -71,7 +71,7 @@ def _study(accession: str) -> Study:
     return study
 
 
-def _launch(request: HttpRequest, accession: str, job_name: str, run_config: dict[str, Any]) -> tuple[int, dict]:
+def _launch(request: HttpRequest, accession: str, job_name: str, run_config: dict[str, Any]) -> Status:
     study = _study(accession)
     try:
         run = DagsterLauncher().launch(
@@ -80,7 +80,8 @@ def _launch(request: HttpRequest, accession: str, job_name: str, run_config: dic
         )
     except LaunchError as exc:
         raise HttpError(int(exc.problem), str(exc)) from exc
-    return 201, {"run_id": run.run_id, "job_name": run.job_name, "partition_key": run.partition_key, "url": run.url}
+    return Status(201, {"run_id": run.run_id, "job_name": run.job_name, "partition_key": run.partition_key,
+                        "url": run.url})
 
 
 @router.post(
@@ -91,7 +92,7 @@ def _launch(request: HttpRequest, accession: str, job_name: str, run_config: dic
     description="Launches the pipeline's Dagster job for the study's partition and returns the run. "
     "503 when Dagster is unreachable, 404 for an unknown study.",
 )
-def analyse_study(request: HttpRequest, accession: str, body: AnalyseRequest) -> tuple[int, dict]:
+def analyse_study(request: HttpRequest, accession: str, body: AnalyseRequest) -> Status:
     return _launch(request, accession, analysis_job_name(body.pipeline), body.run_config)
 
 
@@ -102,5 +103,5 @@ def analyse_study(request: HttpRequest, accession: str, body: AnalyseRequest) ->
     summary="Re-ingest a study from ENA (staff)",
     description="Launches the ENA ingest job for the study's partition and returns the run.",
 )
-def ingest_study(request: HttpRequest, accession: str, body: IngestRequest) -> tuple[int, dict]:
+def ingest_study(request: HttpRequest, accession: str, body: IngestRequest) -> Status:
     return _launch(request, accession, INGEST_JOB_NAME, body.run_config)

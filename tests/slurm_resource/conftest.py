@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from slurm_resource import JobSpec, SlurmJobResult, SlurmResource
+from slurm_resource.resource import close_all
 
 REPO = Path(__file__).resolve().parents[2]
 SLURM_DEV = REPO / "slurm-dev-environment" / "slurm-dev"
@@ -120,6 +121,14 @@ def _problem(env: dict[str, str]) -> str | None:
     if out.returncode != 0:
         return f"sinfo exited {out.returncode}: {out.stderr.strip()}"
     return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_connections_at_the_end() -> Iterator[None]:
+    """Close SSH connections while logging still works (else paramiko logs into a closed
+    capture stream at interpreter exit)."""
+    yield
+    close_all()
 
 
 @pytest.fixture(scope="session")

@@ -368,7 +368,9 @@ def test_nextflow_run_with_the_standin(transport_kind: str, make_resource: Resou
     config = data / "site.config"
     config.write_text("process.executor = 'slurm'\n")
     job = NextflowJob(
-        name="amplicon-test", pipeline="ebi-metagenomics/amplicon-pipeline", revision="v6.0.4",
+        # A pipeline without its own layout in the stand-in: its generic writer (FASTP, SUMMARY
+        # per sample). The MGnify layouts are exercised by the emg_assets tests.
+        name="nf-test", pipeline="example-org/generic-test-pipeline", revision="v1.0.0",
         profile="codon_slurm", config_files=(str(config),), samplesheet=str(sheet),
         outdir=str(data / "out"), work_dir=str(data / "work"), trace_file=str(data / "trace.txt"),
         launch_dir=str(data), params={"mode": "test"}, time_limit_minutes=10, memory_mb=256,
@@ -378,18 +380,17 @@ def test_nextflow_run_with_the_standin(transport_kind: str, make_resource: Resou
     result = resource.run_nextflow(job, log=log)
     assert result.job.state is SlurmState.COMPLETED
     assert [t.name for t in result.tasks] == [
-        "FASTP (SRR1)", "SEQPREP (SRR1)", "MAPSEQ (SRR1)",
-        "FASTP (SRR2)", "SEQPREP (SRR2)", "MAPSEQ (SRR2)"]
+        "FASTP (SRR1)", "SUMMARY (SRR1)", "FASTP (SRR2)", "SUMMARY (SRR2)"]
     assert all(t.status == "COMPLETED" and t.exit == 0 for t in result.tasks)
     assert result.tasks[0].peak_rss_bytes == int(12.3 * (1 << 20))
-    assert (data / "out" / "SRR2" / "qc" / "SRR2.fastp.json").exists()
+    assert (data / "out" / "SRR2" / "SRR2_summary.tsv").exists()
     assert "stand-in test fixture" in log.text()  # the head job's output was streamed
 
     # A failing sample: the job fails, the trace still tells which task.
     failing = job.model_copy(update={"env": {"NEXTFLOW_STANDIN_FAIL_SAMPLE": "SRR2"}})
     outcome = resource.run_nextflow(failing, log=log, raise_on_failure=False)
     assert outcome.job.state is SlurmState.FAILED and outcome.job.exit_code == 1
-    assert [t.name for t in outcome.failed_tasks] == ["MAPSEQ (SRR2)"]
+    assert [t.name for t in outcome.failed_tasks] == ["SUMMARY (SRR2)"]
     assert any("ERROR ~ Error executing process" in line for line in outcome.job.log_tail)
     # The first run's trace was kept aside, not overwritten (Nextflow refuses to overwrite it).
     assert len(list(data.glob("trace.txt.*"))) == 1

@@ -37,9 +37,9 @@ def validate_outputs(pipeline: Pipeline, result_dir: Path, accession: str) -> No
         raise ResultError(f"required outputs missing or empty: {', '.join(problems)}")
 
 
-def _download(spec: OutputFile, path: Path, result_dir: Path) -> DownloadFile:
+def _download(spec: OutputFile, path: Path, result_dir: Path, alias: str) -> DownloadFile:
     return DownloadFile(
-        alias=path.name,
+        alias=alias,
         path=path.relative_to(result_dir).as_posix(),
         file_type=spec.file_type,
         download_type=spec.download_type,
@@ -62,8 +62,12 @@ def list_downloads(pipeline: Pipeline, result_dir: Path, accession: str) -> list
             relative = path.relative_to(result_dir).as_posix()
             if relative in seen.values():
                 continue  # listed by two specs (e.g. a table that is also a download)
-            if path.name in seen:
-                raise ResultError(f"two outputs named {path.name}: {seen[path.name]}, {relative}")
-            seen[path.name] = relative
-            downloads.append(_download(spec, path, result_dir))
+            alias = spec.alias_of(path.name, accession)
+            if alias in seen:
+                # Krona pages repeat their name in each database folder: name the folder too.
+                alias = f"{path.name.split('.')[0]}_{path.parent.name}.{path.name.split('.', 1)[1]}"
+            if alias in seen:
+                raise ResultError(f"two outputs served as {alias}: {seen[alias]}, {relative}")
+            seen[alias] = relative
+            downloads.append(_download(spec, path, result_dir, alias))
     return downloads
