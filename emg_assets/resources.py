@@ -31,7 +31,9 @@ def slurm_cluster(config: EMGConfig) -> SlurmResource:
         ssh_port=slurm.ssh_port,
         ssh_user=slurm.ssh_user,
         ssh_key_path=str(slurm.ssh_key_path) if slurm.ssh_key_path else None,
-        ssh_known_hosts_path=str(slurm.ssh_known_hosts_path) if slurm.ssh_known_hosts_path else None,
+        ssh_known_hosts_path=(
+            str(slurm.ssh_known_hosts_path) if slurm.ssh_known_hosts_path else None
+        ),
         slurm_conf=str(slurm.slurm_conf) if slurm.slurm_conf else None,
         partition=slurm.partition,
         datamover_partition=slurm.datamover_partition,

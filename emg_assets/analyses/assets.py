@@ -64,7 +64,8 @@ class AnalysisConfig(dg.Config):
     )
     biome: str | None = Field(
         default=None,
-        description="Biome lineage for a study that has none, e.g. root:Environmental:Aquatic:Marine",
+        description="Biome lineage to set on the study (required if it has none), "
+        "e.g. root:Environmental:Aquatic:Marine",
     )
     library_strategies: list[str] | None = Field(
         default=None, description='Only runs of these library strategies, e.g. ["AMPLICON"].'
@@ -72,9 +73,7 @@ class AnalysisConfig(dg.Config):
     library_sources: list[str] | None = Field(
         default=None, description='Only runs of these library sources, e.g. ["METAGENOMIC"].'
     )
-    retry_qc_failed: bool | None = Field(
-        default=None, description="Analyse QC-failed runs again."
-    )
+    retry_qc_failed: bool | None = Field(default=None, description="Analyse QC-failed runs again.")
     chunk_size: int | None = Field(
         default=None, ge=1, description="Runs per samplesheet (empty: the pipeline's setting)."
     )
@@ -92,7 +91,9 @@ class AnalysisConfig(dg.Config):
 
         version = self.pipeline_version
         if version not in PipelineVersion.values:
-            raise dg.Failure(f"unknown pipeline_version {version!r}; one of {PipelineVersion.values}")
+            raise dg.Failure(
+                f"unknown pipeline_version {version!r}; one of {PipelineVersion.values}"
+            )
         strategies = pick("library_strategies", None)
         sources = pick("library_sources", None)
         return LaunchOptions(
@@ -147,10 +148,13 @@ def report_metadata(study: Study, pipeline: Pipeline, report: Report) -> dict[st
     s = AnalysisStatus
     failures = [
         {"analysis": f"MGYA{o.analysis_id:08d}", "status": o.status, "reason": o.reason}
-        for o in report.outcomes.values() if o.status in (s.FAILED, s.QC_FAILED)
+        for o in report.outcomes.values()
+        if o.status in (s.FAILED, s.QC_FAILED)
     ]
-    failures += [{"accession": acc, "status": s.BLOCKED, "reason": why}
-                 for acc, why in report.blocked.items()]
+    failures += [
+        {"accession": acc, "status": s.BLOCKED, "reason": why}
+        for acc, why in report.blocked.items()
+    ]
     jobs = [c.job for c in report.chunks if c.job is not None]
     if report.publish_job is not None:
         jobs.append(report.publish_job)
@@ -173,13 +177,20 @@ def report_metadata(study: Study, pipeline: Pipeline, report: Report) -> dict[st
         "seconds_total": round(report.seconds_total, 2),
         "failures_table": markdown_table(failures, FAILURE_COLUMNS, limit=50),
         "chunks_table": markdown_table(
-            [{"chunk": c.digest, "runs": len(c.accessions),
-              "slurm_job": c.job.job_id if c.job else None,
-              "state": c.job.state.value if c.job else c.error,
-              "elapsed_s": c.job.elapsed_seconds if c.job else None,
-              "max_rss_mib": _mib(c.job.max_rss_bytes) if c.job else None,
-              "reattached": c.job.reattached if c.job else None} for c in report.chunks],
-            CHUNK_COLUMNS, limit=50,
+            [
+                {
+                    "chunk": c.digest,
+                    "runs": len(c.accessions),
+                    "slurm_job": c.job.job_id if c.job else None,
+                    "state": c.job.state.value if c.job else c.error,
+                    "elapsed_s": c.job.elapsed_seconds if c.job else None,
+                    "max_rss_mib": _mib(c.job.max_rss_bytes) if c.job else None,
+                    "reattached": c.job.reattached if c.job else None,
+                }
+                for c in report.chunks
+            ],
+            CHUNK_COLUMNS,
+            limit=50,
         ),
     }
     if rss:
@@ -256,7 +267,8 @@ def study_summary(
     for pipeline in PIPELINES.values():
         field = pipeline.subject.value
         rows = (
-            analyses_of(study, pipeline, version).with_annotations()
+            analyses_of(study, pipeline, version)
+            .with_annotations()
             .filter(status__in=SUCCEEDED)
             .values_list(f"{field}__accession", "annotations")
         )
@@ -282,14 +294,17 @@ def study_summary(
         locked.downloads = merge_downloads(locked.downloads or [], downloads)
         locked.results_dir = locked.results_dir or study_dir
         locked.save(update_fields=["metadata", "downloads", "results_dir", "updated_at"])
-    return dg.MaterializeResult(metadata={
-        "mgys_accession": study.accession,
-        **{f"{name}_analyses_summarised": n for name, n in counts.items()},
-        "summary_files": len(downloads),
-        feature_flag(version): has_any,
-        "summaries": markdown_table([d.model_dump() for d in downloads],
-                                    ("alias", "file_size_bytes")),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "mgys_accession": study.accession,
+            **{f"{name}_analyses_summarised": n for name, n in counts.items()},
+            "summary_files": len(downloads),
+            feature_flag(version): has_any,
+            "summaries": markdown_table(
+                [d.model_dump() for d in downloads], ("alias", "file_size_bytes")
+            ),
+        }
+    )
 
 
 ANALYSIS_ASSETS = (*PIPELINE_ASSETS.values(), study_summary)

@@ -23,8 +23,10 @@ CHECK_SPECS_DESCRIPTIONS = {
 
 
 def check_specs(asset_key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
-    return [dg.AssetCheckSpec(name, asset=asset_key, description=text)
-            for name, text in CHECK_SPECS_DESCRIPTIONS.items()]
+    return [
+        dg.AssetCheckSpec(name, asset=asset_key, description=text)
+        for name, text in CHECK_SPECS_DESCRIPTIONS.items()
+    ]
 
 
 def terminal_check(attempted: Sequence[int]) -> dg.AssetCheckResult:
@@ -38,34 +40,46 @@ def terminal_check(attempted: Sequence[int]) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=ALL_TERMINAL,
         passed=not stuck,
-        metadata={"attempted": len(attempted), "not_terminal": len(stuck),
-                  "not_terminal_table": markdown_table(rows, ("analysis", "status"))},
+        metadata={
+            "attempted": len(attempted),
+            "not_terminal": len(stuck),
+            "not_terminal_table": markdown_table(rows, ("analysis", "status")),
+        },
     )
 
 
-def downloads_check(study: Study, pipeline: Pipeline, version: PipelineVersion
-                    ) -> dg.AssetCheckResult:
+def downloads_check(
+    study: Study, pipeline: Pipeline, version: PipelineVersion
+) -> dg.AssetCheckResult:
     field = pipeline.subject.value
     required = [spec for spec in pipeline.all_files() if spec.required and "*" not in spec.template]
     problems = []
-    completed = analyses_of(study, pipeline, version).filter(
-        status__in=SUCCEEDED
-    ).select_related(field)
+    completed = (
+        analyses_of(study, pipeline, version).filter(status__in=SUCCEEDED).select_related(field)
+    )
     count = 0
     for analysis in completed:
         count += 1
-        accession = (analysis.assembly if pipeline.subject is Subject.ASSEMBLY
-                     else analysis.run).accession
+        accession = (
+            analysis.assembly if pipeline.subject is Subject.ASSEMBLY else analysis.run
+        ).accession
         paths = {d["path"] for d in analysis.downloads}
         missing = [spec.path(accession) for spec in required if spec.path(accession) not in paths]
         if missing:
-            problems.append({"analysis": analysis.accession, "problem": "missing downloads: "
-                             + ", ".join(missing)})
+            problems.append(
+                {
+                    "analysis": analysis.accession,
+                    "problem": "missing downloads: " + ", ".join(missing),
+                }
+            )
         if analysis.results_dir.startswith("/"):
             problems.append({"analysis": analysis.accession, "problem": "results not published"})
     return dg.AssetCheckResult(
         check_name=HAVE_DOWNLOADS,
         passed=not problems,
-        metadata={"completed": count, "problems": len(problems),
-                  "problems_table": markdown_table(problems, ("analysis", "problem"))},
+        metadata={
+            "completed": count,
+            "problems": len(problems),
+            "problems_table": markdown_table(problems, ("analysis", "problem")),
+        },
     )

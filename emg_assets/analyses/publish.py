@@ -51,8 +51,9 @@ def move_script(moves: list[Move]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def datamover_spec(name: str, moves: Mapping[int, Move], partition: str,
-                   time_limit_minutes: int = 120) -> JobSpec:
+def datamover_spec(
+    name: str, moves: Mapping[int, Move], partition: str, time_limit_minutes: int = 120
+) -> JobSpec:
     """The Slurm job publishing ``moves`` (its hash covers the moves: a rerun reattaches)."""
     return JobSpec(
         name=name,

@@ -113,8 +113,14 @@ def select_subjects(study: Study, pipeline: Pipeline, options: LaunchOptions) ->
     return subjects
 
 
-def nextflow_job(pipeline: Pipeline, settings: PipelineSettings, pipelines: AnalysisPipelines,
-                 study_key: str, chunk: ChunkDir, private: bool) -> NextflowJob:
+def nextflow_job(
+    pipeline: Pipeline,
+    settings: PipelineSettings,
+    pipelines: AnalysisPipelines,
+    study_key: str,
+    chunk: ChunkDir,
+    private: bool,
+) -> NextflowJob:
     params: dict[str, str | int | float | bool] = {}
     if private:
         params["private_study"] = True
@@ -154,9 +160,13 @@ def _readable(error: ResultError, result_dir: Path) -> str:
     return str(error).replace(f"{result_dir}/", "")
 
 
-def judge_chunk(pipeline: Pipeline, chunk: ChunkDir, analyses: Sequence[Analysis],
-                job: SlurmJobResult | None, error: str = ""
-                ) -> tuple[list[statuses.Outcome], dict[int, ImportedResults]]:
+def judge_chunk(
+    pipeline: Pipeline,
+    chunk: ChunkDir,
+    analyses: Sequence[Analysis],
+    job: SlurmJobResult | None,
+    error: str = "",
+) -> tuple[list[statuses.Outcome], dict[int, ImportedResults]]:
     """Each analysis's outcome after its chunk's job, and the results of the passed ones.
 
     Reads files only (no database): a malformed output fails its analysis, never the step.
@@ -184,24 +194,33 @@ def judge_chunk(pipeline: Pipeline, chunk: ChunkDir, analyses: Sequence[Analysis
             try:
                 results[analysis.pk] = read_results(pipeline, result_dir, accession)
             except ResultError as exc:
-                outcomes.append(statuses.Outcome(
-                    analysis.pk, S.FAILED, f"outputs of {accession}: {_readable(exc, result_dir)}"
-                ))
+                outcomes.append(
+                    statuses.Outcome(
+                        analysis.pk,
+                        S.FAILED,
+                        f"outputs of {accession}: {_readable(exc, result_dir)}",
+                    )
+                )
                 continue
-            outcomes.append(statuses.Outcome(
-                analysis.pk, S.COMPLETED, verdict.detail, results_dir=str(result_dir)
-            ))
+            outcomes.append(
+                statuses.Outcome(
+                    analysis.pk, S.COMPLETED, verdict.detail, results_dir=str(result_dir)
+                )
+            )
     return outcomes, results
 
 
-def _store(outcomes: list[statuses.Outcome], results: dict[int, ImportedResults], report: Report
-           ) -> None:
+def _store(
+    outcomes: list[statuses.Outcome], results: dict[int, ImportedResults], report: Report
+) -> None:
     close_old_connections()
     statuses.record_outcomes(outcomes)
     for outcome in outcomes:
         report.outcomes[outcome.analysis_id] = outcome
         if outcome.status == S.COMPLETED:
-            report.imported += statuses.record_import(outcome.analysis_id, results[outcome.analysis_id])
+            report.imported += statuses.record_import(
+                outcome.analysis_id, results[outcome.analysis_id]
+            )
 
 
 def _subject_field(pipeline: Pipeline) -> str:
@@ -211,17 +230,20 @@ def _subject_field(pipeline: Pipeline) -> str:
 def reimport_completed(study: Study, pipeline: Pipeline, options: LaunchOptions, log: Any) -> int:
     """Import analyses left ``completed`` (verdict written, import not) by a crashed step."""
     done = 0
-    pending = statuses.analyses_of(study, pipeline, options.version).filter(
-        status=S.COMPLETED
-    ).select_related(_subject_field(pipeline))
+    pending = (
+        statuses.analyses_of(study, pipeline, options.version)
+        .filter(status=S.COMPLETED)
+        .select_related(_subject_field(pipeline))
+    )
     for analysis in pending:
         accession = _subject_accession(analysis, pipeline)
         result_dir = Path(analysis.results_dir)
         try:
             results = read_results(pipeline, result_dir, accession)
         except ResultError as exc:
-            statuses.record_import_failure(analysis.pk, f"outputs of {accession}: "
-                                                        f"{_readable(exc, result_dir)}")
+            statuses.record_import_failure(
+                analysis.pk, f"outputs of {accession}: {_readable(exc, result_dir)}"
+            )
             continue
         done += statuses.record_import(analysis.pk, results)
     if done:
@@ -229,17 +251,26 @@ def reimport_completed(study: Study, pipeline: Pipeline, options: LaunchOptions,
     return done
 
 
-def publish(study: Study, study_key: str, pipeline: Pipeline, options: LaunchOptions,
-            pipelines: AnalysisPipelines, slurm: SlurmResource, context: Any, report: Report
-            ) -> None:
+def publish(
+    study: Study,
+    study_key: str,
+    pipeline: Pipeline,
+    options: LaunchOptions,
+    pipelines: AnalysisPipelines,
+    slurm: SlurmResource,
+    context: Any,
+    report: Report,
+) -> None:
     """Move every imported, unpublished analysis of the study to the results dir (one job)."""
     close_old_connections()
     study_dir = study_results_dir(study.results_dir, study_key)
     if not study.results_dir:
         Study.objects.filter(pk=study.pk, results_dir="").update(results_dir=study_dir)
-    unpublished = statuses.analyses_of(study, pipeline, options.version).filter(
-        status=S.ANNOTATIONS_IMPORTED, results_dir__startswith="/"
-    ).select_related(_subject_field(pipeline))
+    unpublished = (
+        statuses.analyses_of(study, pipeline, options.version)
+        .filter(status=S.ANNOTATIONS_IMPORTED, results_dir__startswith="/")
+        .select_related(_subject_field(pipeline))
+    )
     root = pipelines.results_root(study.is_private)
     moves: dict[int, Move] = {}
     relative: dict[int, str] = {}
@@ -252,8 +283,9 @@ def publish(study: Study, study_key: str, pipeline: Pipeline, options: LaunchOpt
     if not moves:
         return
     _release_connection()
-    spec = datamover_spec(f"publish-{pipeline.name.value}-{study_key}", moves,
-                          slurm.datamover_partition)
+    spec = datamover_spec(
+        f"publish-{pipeline.name.value}-{study_key}", moves, slurm.datamover_partition
+    )
     result = slurm.run(spec, context=context, raise_on_failure=False)
     report.publish_job = result
     close_old_connections()
@@ -263,8 +295,15 @@ def publish(study: Study, study_key: str, pipeline: Pipeline, options: LaunchOpt
         report.publish_error = _job_failure_reason(result)
 
 
-def analyse(study: Study, study_key: str, pipeline: Pipeline, options: LaunchOptions,
-            pipelines: AnalysisPipelines, slurm: SlurmResource, context: Any) -> Report:
+def analyse(
+    study: Study,
+    study_key: str,
+    pipeline: Pipeline,
+    options: LaunchOptions,
+    pipelines: AnalysisPipelines,
+    slurm: SlurmResource,
+    context: Any,
+) -> Report:
     """Create/reuse the analyses, run the pending ones in chunks, import and publish."""
     started = time.monotonic()
     log = context.log
@@ -277,10 +316,13 @@ def analyse(study: Study, study_key: str, pipeline: Pipeline, options: LaunchOpt
     report.created = statuses.ensure_analyses(study, pipeline, options.version, subjects)
     report.reimported = reimport_completed(study, pipeline, options, log)
     todo = list(
-        statuses.analyses_of(study, pipeline, options.version).filter(
+        statuses.analyses_of(study, pipeline, options.version)
+        .filter(
             status__in=statuses.attemptable(options.retry_qc_failed),
             **{f"{field_name}__in": subjects},
-        ).select_related(field_name).order_by(f"{field_name}__accession")
+        )
+        .select_related(field_name)
+        .order_by(f"{field_name}__accession")
     )
     rows: dict[int, dict[str, str]] = {}
     blocked: dict[int, str] = {}
@@ -297,22 +339,32 @@ def analyse(study: Study, study_key: str, pipeline: Pipeline, options: LaunchOpt
     chunk_size = options.chunk_size or settings.chunk_size
     groups = chunked(runnable, chunk_size)
     chunks = [
-        write_chunk(Path(pipelines.work_dir), study_key, pipeline, [rows[a.pk] for a in group],
-                    pipelines.dir_mode)
+        write_chunk(
+            Path(pipelines.work_dir),
+            study_key,
+            pipeline,
+            [rows[a.pk] for a in group],
+            pipelines.dir_mode,
+        )
         for group in groups
     ]
     statuses.mark_running(a.pk for a in runnable)
     if not groups:
         log.info(f"No {pipeline.title} analyses to run for {study_key}")
     else:
-        log.info(f"Running {len(runnable)} {pipeline.title} analyses of {study_key} in "
-                 f"{len(groups)} chunks of at most {chunk_size}")
-        jobs = [nextflow_job(pipeline, settings, pipelines, study_key, chunk, study.is_private)
-                for chunk in chunks]
+        log.info(
+            f"Running {len(runnable)} {pipeline.title} analyses of {study_key} in "
+            f"{len(groups)} chunks of at most {chunk_size}"
+        )
+        jobs = [
+            nextflow_job(pipeline, settings, pipelines, study_key, chunk, study.is_private)
+            for chunk in chunks
+        ]
         _release_connection()
         waited = time.monotonic()
-        results = slurm.run_many([job.to_job_spec() for job in jobs], context=context,
-                                 raise_on_failure=False)
+        results = slurm.run_many(
+            [job.to_job_spec() for job in jobs], context=context, raise_on_failure=False
+        )
         report.seconds_waiting = time.monotonic() - waited
         for group, chunk, result in zip(groups, chunks, results, strict=True):
             accessions = [_subject_accession(a, pipeline) for a in group]

@@ -88,8 +88,12 @@ def subject_row(pipeline: Pipeline, subject: Run | Assembly) -> dict[str, str]:
 def render(pipeline: Pipeline, rows: Iterable[dict[str, str]]) -> str:
     """The CSV text, rows sorted by sample (the same analyses always give the same bytes)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(pipeline.samplesheet_columns),
-                            lineterminator="\n", extrasaction="raise")
+    writer = csv.DictWriter(
+        buffer,
+        fieldnames=list(pipeline.samplesheet_columns),
+        lineterminator="\n",
+        extrasaction="raise",
+    )
     writer.writeheader()
     writer.writerows(sorted(rows, key=lambda r: r["sample"]))
     return buffer.getvalue()
@@ -99,7 +103,7 @@ def chunked(items: Sequence[T], size: int) -> list[list[T]]:
     """``items`` in consecutive chunks of at most ``size``."""
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, got {size}")
-    return [list(items[i:i + size]) for i in range(0, len(items), size)]
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 @dataclass(frozen=True)
@@ -135,8 +139,13 @@ def chunk_dir(base: Path, study_key: str, pipeline: PipelineName, content: str) 
     return ChunkDir(base / study_key / f"{pipeline.value}" / digest, digest)
 
 
-def write_chunk(base: Path, study_key: str, pipeline: Pipeline, rows: Sequence[dict[str, str]],
-                dir_mode: int = 0o775) -> ChunkDir:
+def write_chunk(
+    base: Path,
+    study_key: str,
+    pipeline: Pipeline,
+    rows: Sequence[dict[str, str]],
+    dir_mode: int = 0o775,
+) -> ChunkDir:
     """Write a chunk's samplesheet into its content-named dir (idempotent).
 
     :param dir_mode: of the chunk dir; the Slurm job's user writes its outputs there.

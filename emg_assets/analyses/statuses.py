@@ -76,17 +76,20 @@ def analyses_of(study: Study, pipeline: Pipeline, version: PipelineVersion | str
     )
 
 
-def ensure_analyses(study: Study, pipeline: Pipeline, version: PipelineVersion,
-                    subjects: Sequence[Run | Assembly]) -> int:
+def ensure_analyses(
+    study: Study, pipeline: Pipeline, version: PipelineVersion, subjects: Sequence[Run | Assembly]
+) -> int:
     """Create the missing analyses (one per run/assembly and version); existing ones are kept.
 
     :returns: how many were created.
     """
     field = pipeline.subject.value
     with transaction.atomic():
-        existing = set(Analysis.objects.filter(
-            study=study, pipeline_version=version, **{f"{field}__in": subjects}
-        ).values_list(f"{field}_id", flat=True))
+        existing = set(
+            Analysis.objects.filter(
+                study=study, pipeline_version=version, **{f"{field}__in": subjects}
+            ).values_list(f"{field}_id", flat=True)
+        )
         new = [
             Analysis(
                 study=study,
@@ -97,7 +100,8 @@ def ensure_analyses(study: Study, pipeline: Pipeline, version: PipelineVersion,
                 **{field: subject},
                 **study.visibility(),
             )
-            for subject in subjects if subject.pk not in existing
+            for subject in subjects
+            if subject.pk not in existing
         ]
         # A concurrent run may create the same analyses: the unique constraints win.
         Analysis.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
@@ -145,7 +149,8 @@ def record_outcomes(outcomes: Sequence[Outcome]) -> int:
 def record_import(analysis_id: int, results: ImportedResults) -> int:
     """Store a completed analysis's results and mark its annotations imported."""
     return _update(
-        [analysis_id], S.ANNOTATIONS_IMPORTED,
+        [analysis_id],
+        S.ANNOTATIONS_IMPORTED,
         quality_control=results.quality_control,
         annotations=results.annotations_json(),
         downloads=results.downloads_json(),

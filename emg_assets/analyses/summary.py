@@ -28,7 +28,9 @@ class SummaryTable:
 
 
 def summary_tables(pipeline: Pipeline) -> list[SummaryTable]:
-    tables = [SummaryTable(t.annotation_key, t.label, "taxonomy", True) for t in pipeline.taxonomies]
+    tables = [
+        SummaryTable(t.annotation_key, t.label, "taxonomy", True) for t in pipeline.taxonomies
+    ]
     tables += [SummaryTable(f.annotation_key, f.label, f.label, False) for f in pipeline.functions]
     return tables
 
@@ -37,9 +39,14 @@ def _row_key(item: Mapping[str, Any], taxonomic: bool) -> str:
     return str(item.get("organism") if taxonomic else item.get("accession") or "")
 
 
-def render_summary(table: SummaryTable, annotations: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]]
-                   ) -> str | None:
-    """The TSV of one annotation type over runs (``{run: annotations}``); ``None`` if no run has it."""
+def render_summary(
+    table: SummaryTable,
+    annotations: Mapping[str, Mapping[str, Sequence[Mapping[str, Any]]]],
+) -> str | None:
+    """The TSV of one annotation type over runs (``{run: annotations}``).
+
+    :returns: ``None`` if no run has the annotation type.
+    """
     columns = sorted(run for run, ann in annotations.items() if ann.get(table.annotation_key))
     if not columns:
         return None
@@ -55,15 +62,17 @@ def render_summary(table: SummaryTable, annotations: Mapping[str, Mapping[str, S
     return out.getvalue()
 
 
-def summary_download(study_key: str, pipeline: Pipeline, table: SummaryTable, size: int
-                     ) -> DownloadFile:
+def summary_download(
+    study_key: str, pipeline: Pipeline, table: SummaryTable, size: int
+) -> DownloadFile:
     alias = f"{study_key}_{pipeline.name.value}_{table.label}_study_summary.tsv"
     what = "taxonomic assignments" if table.taxonomic else f"{table.label} annotations"
     return DownloadFile(
         alias=alias,
         path=f"{SUMMARY_DIR}/{alias}",
         file_type=DownloadFileType.TSV,
-        download_type=DownloadType.TAXONOMIC_ANALYSIS if table.taxonomic
+        download_type=DownloadType.TAXONOMIC_ANALYSIS
+        if table.taxonomic
         else DownloadType.FUNCTIONAL_ANALYSIS,
         download_group=f"study_summary.{pipeline.name.value}.{table.label}",
         short_description=f"{table.label} {pipeline.title} study summary",
@@ -73,8 +82,9 @@ def summary_download(study_key: str, pipeline: Pipeline, table: SummaryTable, si
     )
 
 
-def merge_downloads(existing: Sequence[Mapping[str, Any]], new: Sequence[DownloadFile]
-                    ) -> list[dict[str, Any]]:
+def merge_downloads(
+    existing: Sequence[Mapping[str, Any]], new: Sequence[DownloadFile]
+) -> list[dict[str, Any]]:
     """``existing`` with the entries of ``new`` replacing those of the same alias."""
     replaced = {d.alias for d in new}
     kept = [dict(d) for d in existing if d.get("alias") not in replaced]

@@ -89,19 +89,22 @@ def parse_krona_table(path: Path, table: TaxonomyTable) -> Counter[str]:
     return lineages
 
 
-def table_paths(result_dir: Path, template: str, accession: str, exclude: str | None = None
-                ) -> list[Path]:
+def table_paths(
+    result_dir: Path, template: str, accession: str, exclude: str | None = None
+) -> list[Path]:
     """The files a template names (several if it globs), sorted."""
     relative = template.replace(ID, accession)
     if "*" not in relative:
         path = result_dir / relative
         return [path] if path.is_file() else []
-    return sorted(p for p in result_dir.glob(relative)
-                  if p.is_file() and not (exclude and exclude in p.name))
+    return sorted(
+        p for p in result_dir.glob(relative) if p.is_file() and not (exclude and exclude in p.name)
+    )
 
 
-def read_taxonomy(result_dir: Path, table: TaxonomyTable, accession: str
-                  ) -> list[AnnotationItem] | None:
+def read_taxonomy(
+    result_dir: Path, table: TaxonomyTable, accession: str
+) -> list[AnnotationItem] | None:
     """The database's organisms with counts, most abundant first; ``None`` if absent.
 
     ASV tables come one per amplified region: their counts are added up per lineage.
@@ -112,8 +115,10 @@ def read_taxonomy(result_dir: Path, table: TaxonomyTable, accession: str
     total: Counter[str] = Counter()
     for path in paths:
         total.update(parse_krona_table(path, table))
-    return [AnnotationItem(organism=lineage, count=count)
-            for lineage, count in sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return [
+        AnnotationItem(organism=lineage, count=count)
+        for lineage, count in sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 _FUNCTION_COLUMNS = {
@@ -122,8 +127,9 @@ _FUNCTION_COLUMNS = {
 }
 
 
-def read_functions(result_dir: Path, table: FunctionTable, accession: str
-                   ) -> list[AnnotationItem] | None:
+def read_functions(
+    result_dir: Path, table: FunctionTable, accession: str
+) -> list[AnnotationItem] | None:
     """The functional summary's accessions with counts; ``None`` if absent.
 
     :raises ResultError: on missing columns or a bad count.
@@ -143,11 +149,13 @@ def read_functions(result_dir: Path, table: FunctionTable, accession: str
                 key = (row.get(key_column) or "").strip()
                 if not key:
                     raise ResultError(f"line {number}: empty {key_column}", path)
-                items.append(AnnotationItem(
-                    accession=key,
-                    description=(row.get("description") or None),
-                    count=_count(row.get(count_column) or "", path, number),
-                ))
+                items.append(
+                    AnnotationItem(
+                        accession=key,
+                        description=(row.get("description") or None),
+                        count=_count(row.get(count_column) or "", path, number),
+                    )
+                )
     except (OSError, EOFError, UnicodeDecodeError) as exc:
         raise ResultError(f"unreadable: {exc}", path) from exc
     items.sort(key=lambda item: (-item.count, item.accession or ""))

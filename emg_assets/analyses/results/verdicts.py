@@ -29,7 +29,9 @@ def _rows(path: Path) -> list[tuple[str, str]]:
     return rows
 
 
-def read_verdicts(pipeline: Pipeline, outdir: Path, accessions: Iterable[str]) -> dict[str, Verdict]:
+def read_verdicts(
+    pipeline: Pipeline, outdir: Path, accessions: Iterable[str]
+) -> dict[str, Verdict]:
     """The verdict of each accession of a chunk.
 
     A run in neither CSV is ``MISSING`` (a failure); a passed status the pipeline does not
@@ -42,7 +44,8 @@ def read_verdicts(pipeline: Pipeline, outdir: Path, accessions: Iterable[str]) -
         if status not in pipeline.passed_statuses:
             raise ResultError(
                 f"unknown status {status!r} for {accession} (expected one of "
-                f"{sorted(pipeline.passed_statuses)})", outdir / pipeline.passed_csv,
+                f"{sorted(pipeline.passed_statuses)})",
+                outdir / pipeline.passed_csv,
             )
         passed[accession] = status
     failed = dict(_rows(outdir / pipeline.failed_csv))

@@ -10,9 +10,13 @@ from emg_assets.analyses.settings import AnalysisPipelines, PipelineSettings
 from emg_django.config import EMGConfig
 from tests.emg_assets.analyses.standin import NEXTFLOW_STANDIN
 
+# The dev cluster (skipped when unavailable; a failure under CI=true) for the end-to-end tests.
+from tests.slurm_resource.conftest import cluster  # noqa: F401
 
-def pipelines_resource(base: Path, *, chunk_size: int = 2, env: dict[str, str] | None = None,
-                       dir_mode: int = 0o775) -> AnalysisPipelines:
+
+def pipelines_resource(
+    base: Path, *, chunk_size: int = 2, env: dict[str, str] | None = None, dir_mode: int = 0o775
+) -> AnalysisPipelines:
     """The platform's pipeline settings with the stand-in ``nextflow`` and dirs under ``base``."""
     config = EMGConfig()
     settings = {

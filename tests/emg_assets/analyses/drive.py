@@ -30,10 +30,15 @@ def main(argument: str) -> int:
         add_study_partitions(instance, [spec["partition"]])
         [asset] = [a for a in ANALYSIS_ASSETS if a.key.to_user_string() == spec["asset"]]
         result = dg.materialize(
-            list(ANALYSIS_ASSETS), selection=[asset], partition_key=spec["partition"],
-            instance=instance, run_config=spec.get("run_config"),
-            resources={"slurm": SlurmResource(**spec["slurm"]),
-                       "pipelines": AnalysisPipelines(**spec["pipelines"])},
+            list(ANALYSIS_ASSETS),
+            selection=[asset],
+            partition_key=spec["partition"],
+            instance=instance,
+            run_config=spec.get("run_config"),
+            resources={
+                "slurm": SlurmResource(**spec["slurm"]),
+                "pipelines": AnalysisPipelines(**spec["pipelines"]),
+            },
         )
     return 0 if result.success else 1
 

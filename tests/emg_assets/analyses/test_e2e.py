@@ -30,7 +30,7 @@ from sensors.new_ena_studies import build_new_ena_studies_sensor
 from slurm_resource import SlurmResource
 from tests.emg_assets.analyses.conftest import pipelines_resource
 from tests.fakes.ena.datasets import generate_study
-from tests.slurm_resource.conftest import Cluster, cluster, unique_dir  # noqa: F401 - fixture
+from tests.slurm_resource.conftest import Cluster, unique_dir
 
 pytestmark = [pytest.mark.slurm, pytest.mark.ssh, pytest.mark.django_db(transaction=True)]
 
@@ -41,13 +41,21 @@ BIOME = {"biome": "root:Environmental:Aquatic:Marine"}
 
 
 def _ssh_slurm(cluster: Cluster, base: Path) -> dict:
-    return {"transport": "ssh", "work_dir": str(base / "slurm"), "poll_interval_seconds": 0.5,
-            "slurm_conf": cluster.slurm_conf, **cluster.ssh_settings()}
+    return {
+        "transport": "ssh",
+        "work_dir": str(base / "slurm"),
+        "poll_interval_seconds": 0.5,
+        "slurm_conf": cluster.slurm_conf,
+        **cluster.ssh_settings(),
+    }
 
 
 def _statuses(accessions: list[str]) -> list[str]:
-    found = dict(Analysis.objects.filter(run__accession__in=accessions)
-                 .values_list("run__accession", "status"))
+    found = dict(
+        Analysis.objects.filter(run__accession__in=accessions).values_list(
+            "run__accession", "status"
+        )
+    )
     return [found.get(a, "") for a in accessions]
 
 
@@ -62,25 +70,32 @@ def _sensor_keys(instance: dg.DagsterInstance, ena, wanted: set[str]) -> list[st
 
 
 def test_sensor_to_api_through_slurm_over_ssh(cluster: Cluster, instance, ena, fake_ena) -> None:
-    amplicon = generate_study(fake_ena, None, 3, 3, seed=11, library_strategy="AMPLICON",
-                              first_public=FIRST_PUBLIC)
+    amplicon = generate_study(
+        fake_ena, None, 3, 3, seed=11, library_strategy="AMPLICON", first_public=FIRST_PUBLIC
+    )
     wgs = generate_study(fake_ena, None, 3, 3, seed=12, first_public=FIRST_PUBLIC)
     keys = _sensor_keys(instance, ena, {amplicon.accession, wgs.accession})
     assert sorted(keys) == sorted([amplicon.accession, wgs.accession])
 
     base = unique_dir(cluster.work_dir, "analyses-e2e")
     amplicon_runs, wgs_runs = sorted(amplicon.run_accessions), sorted(wgs.run_accessions)
-    env = {"NEXTFLOW_STANDIN_QC_FAIL": f"{amplicon_runs[1]},{wgs_runs[1]}",
-           "NEXTFLOW_STANDIN_MALFORMED": wgs_runs[2]}
+    env = {
+        "NEXTFLOW_STANDIN_QC_FAIL": f"{amplicon_runs[1]},{wgs_runs[1]}",
+        "NEXTFLOW_STANDIN_MALFORMED": wgs_runs[2],
+    }
     pipelines = pipelines_resource(base / "results", chunk_size=2, env=env, dir_mode=0o777)
     slurm = SlurmResource(**_ssh_slurm(cluster, base))
     resources = {"ena": ena, "slurm": slurm, "pipelines": pipelines}
     for key, asset in ((amplicon.accession, amplicon_analyses), (wgs.accession, rawreads_analyses)):
-        dg.materialize(list(INGEST_ASSETS), partition_key=key, instance=instance,
-                       resources={"ena": ena})
+        dg.materialize(
+            list(INGEST_ASSETS), partition_key=key, instance=instance, resources={"ena": ena}
+        )
         result = dg.materialize(
-            [*INGEST_ASSETS, *ANALYSIS_ASSETS], selection=[asset], partition_key=key,
-            instance=instance, resources=resources,
+            [*INGEST_ASSETS, *ANALYSIS_ASSETS],
+            selection=[asset],
+            partition_key=key,
+            instance=instance,
+            resources=resources,
             run_config={"ops": {asset.key.to_user_string(): {"config": BIOME}}},
         )
         assert all(c.passed for c in result.get_asset_check_evaluations())
@@ -106,27 +121,42 @@ def _job_dirs(base: Path) -> list[Path]:
 
 
 def test_killed_step_reattaches_without_a_twin(cluster: Cluster, instance, ena, fake_ena) -> None:
-    study = generate_study(fake_ena, None, 4, 4, seed=21, library_strategy="AMPLICON",
-                           first_public=FIRST_PUBLIC)
+    study = generate_study(
+        fake_ena, None, 4, 4, seed=21, library_strategy="AMPLICON", first_public=FIRST_PUBLIC
+    )
     [key] = _sensor_keys(instance, ena, {study.accession})
-    dg.materialize(list(INGEST_ASSETS), partition_key=key, instance=instance, resources={"ena": ena})
+    dg.materialize(
+        list(INGEST_ASSETS), partition_key=key, instance=instance, resources={"ena": ena}
+    )
     runs = sorted(study.run_accessions)
     base = unique_dir(cluster.work_dir, "analyses-kill")
     env = {"NEXTFLOW_STANDIN_SLEEP": "4", "NEXTFLOW_STANDIN_QC_FAIL": runs[3]}
     pipelines = pipelines_resource(base / "results", chunk_size=2, env=env, dir_mode=0o777)
     slurm = _ssh_slurm(cluster, base)
-    spec = {"asset": "amplicon_analyses", "partition": key, "slurm": slurm,
-            "pipelines": pipelines.model_dump(),
-            "run_config": {"ops": {"amplicon_analyses": {"config": BIOME}}}}
+    spec = {
+        "asset": "amplicon_analyses",
+        "partition": key,
+        "slurm": slurm,
+        "pipelines": pipelines.model_dump(),
+        "run_config": {"ops": {"amplicon_analyses": {"config": BIOME}}},
+    }
     database = connection.settings_dict
-    child_env = {**os.environ, "EMG_DATABASE__URL": (
-        f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}")}
+    child_env = {
+        **os.environ,
+        "EMG_DATABASE__URL": (
+            f"postgresql://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+        ),
+    }
     import json
 
-    child = subprocess.Popen([sys.executable, "-m", "tests.emg_assets.analyses.drive",
-                              json.dumps(spec)], cwd=REPO, env=child_env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.emg_assets.analyses.drive", json.dumps(spec)],
+        cwd=REPO,
+        env=child_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and len(_job_dirs(base)) < 2:
@@ -137,16 +167,23 @@ def test_killed_step_reattaches_without_a_twin(cluster: Cluster, instance, ena, 
         os.killpg(child.pid, signal.SIGKILL)  # the worker dies; its Slurm jobs keep running
         child.wait(timeout=30)
     names = [p.name for p in _job_dirs(base)]
-    running = [cluster.slurm("squeue", "-h", "-n", name, "-o", "%i").stdout.split() for name in names]
+    running = [
+        cluster.slurm("squeue", "-h", "-n", name, "-o", "%i").stdout.split() for name in names
+    ]
     assert all(len(ids) == 1 for ids in running), "the jobs should outlive the killed step"
 
     result = dg.materialize(
-        [*INGEST_ASSETS, *ANALYSIS_ASSETS], selection=[amplicon_analyses], partition_key=key,
-        instance=instance, resources={"slurm": SlurmResource(**slurm), "pipelines": pipelines},
+        [*INGEST_ASSETS, *ANALYSIS_ASSETS],
+        selection=[amplicon_analyses],
+        partition_key=key,
+        instance=instance,
+        resources={"ena": ena, "slurm": SlurmResource(**slurm), "pipelines": pipelines},
         run_config=spec["run_config"],
     )
-    meta = {k: v.value for k, v in result.get_asset_materialization_events()[0]
-            .materialization.metadata.items()}
+    meta = {
+        k: v.value
+        for k, v in result.get_asset_materialization_events()[0].materialization.metadata.items()
+    }
     assert meta["chunks_table"].count("| True |") == 2  # both chunks reattached
     for name in names:
         assert len(cluster.jobs_named(name)) == 1, f"a twin of {name} was submitted"

@@ -28,8 +28,16 @@ KNOBS = {
     "NEXTFLOW_STANDIN_NO_OUTPUT": "ERR100003",
     "NEXTFLOW_STANDIN_MALFORMED": "ERR100004",
 }
-READ_ROWS = [{"sample": r, "fastq_1": f"ftp://x/{r}_1.fastq.gz", "fastq_2": f"ftp://x/{r}_2.fastq.gz",
-              "single_end": "false", "instrument_platform": "ILLUMINA"} for r in RUNS]
+READ_ROWS = [
+    {
+        "sample": r,
+        "fastq_1": f"ftp://x/{r}_1.fastq.gz",
+        "fastq_2": f"ftp://x/{r}_2.fastq.gz",
+        "single_end": "false",
+        "instrument_platform": "ILLUMINA",
+    }
+    for r in RUNS
+]
 ASSEMBLIES = ["ERZ100001", "ERZ100002", "ERZ100003", "ERZ100004"]
 ASSEMBLY_ROWS = [{"sample": a, "assembly_fasta": f"http://x/{a}.fa.gz"} for a in ASSEMBLIES]
 
@@ -39,12 +47,27 @@ def outdirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("standin")
     env = {k: f"{v},{v.replace('ERR', 'ERZ')}" for k, v in KNOBS.items()}
     return {
-        "amplicon": run_standin("ebi-metagenomics/amplicon-pipeline", READ_ROWS,
-                                AMPLICON.samplesheet_columns, base / "amplicon", env),
-        "rawreads": run_standin("ebi-metagenomics/raw-reads-analysis-pipeline", READ_ROWS,
-                                RAWREADS.samplesheet_columns, base / "rawreads", env),
-        "assembly": run_standin("ebi-metagenomics/assembly-analysis-pipeline", ASSEMBLY_ROWS,
-                                ASSEMBLY.samplesheet_columns, base / "assembly", env),
+        "amplicon": run_standin(
+            "ebi-metagenomics/amplicon-pipeline",
+            READ_ROWS,
+            AMPLICON.samplesheet_columns,
+            base / "amplicon",
+            env,
+        ),
+        "rawreads": run_standin(
+            "ebi-metagenomics/raw-reads-analysis-pipeline",
+            READ_ROWS,
+            RAWREADS.samplesheet_columns,
+            base / "rawreads",
+            env,
+        ),
+        "assembly": run_standin(
+            "ebi-metagenomics/assembly-analysis-pipeline",
+            ASSEMBLY_ROWS,
+            ASSEMBLY.samplesheet_columns,
+            base / "assembly",
+            env,
+        ),
     }
 
 
@@ -54,7 +77,10 @@ def test_verdicts_cover_passed_qc_failed_and_missing(outdirs: dict[str, Path], n
     ids = ASSEMBLIES if name == "assembly" else RUNS
     verdicts = read_verdicts(pipeline, outdirs[name], ids)
     assert [verdicts[i].kind for i in ids] == [
-        VerdictKind.PASSED, VerdictKind.QC_FAILED, VerdictKind.MISSING, VerdictKind.PASSED
+        VerdictKind.PASSED,
+        VerdictKind.QC_FAILED,
+        VerdictKind.MISSING,
+        VerdictKind.PASSED,
     ]
     assert verdicts[ids[1]].detail in {"libstrat_fail", "no_reads", "insufficient_contigs"}
     assert verdicts[ids[2]].detail == MISSING_REASON
@@ -65,8 +91,12 @@ def test_amplicon_results(outdirs: dict[str, Path]) -> None:
     assert results.quality_control["fastp"]["after_filtering"]["total_reads"] > 0
     ssu = results.annotations["taxonomies__ssu"]
     assert ssu[0].organism.startswith("sk__") and ssu[0].count >= ssu[-1].count
-    assert set(results.annotations) == {"taxonomies__ssu", "taxonomies__pr2",
-                                        "taxonomies__dada2_silva", "taxonomies__dada2_pr2"}
+    assert set(results.annotations) == {
+        "taxonomies__ssu",
+        "taxonomies__pr2",
+        "taxonomies__dada2_silva",
+        "taxonomies__dada2_pr2",
+    }
     by_alias = {d.alias: d for d in results.downloads}
     assert len(by_alias) == len(results.downloads)  # aliases are unique
     tsv = by_alias["ERR100001_SILVA-SSU.tsv"]
@@ -79,7 +109,9 @@ def test_amplicon_results(outdirs: dict[str, Path]) -> None:
 def test_rawreads_results_have_taxonomy_and_pfam(outdirs: dict[str, Path]) -> None:
     results = read_results(RAWREADS, outdirs["rawreads"] / "ERR100001", "ERR100001")
     assert set(results.quality_control) == {"qc", "decontamination"}
-    assert {"taxonomies__ssu", "taxonomies__lsu", "taxonomies__motus", "pfams"} <= set(results.annotations)
+    assert {"taxonomies__ssu", "taxonomies__lsu", "taxonomies__motus", "pfams"} <= set(
+        results.annotations
+    )
     assert results.annotations["pfams"][0].accession.startswith("PF")
     assert any(i.organism == "unassigned" for i in results.annotations["taxonomies__motus"])
 
@@ -130,17 +162,25 @@ def test_bad_verdict_status_is_an_error(tmp_path: Path) -> None:
 
 
 def test_samplesheet_is_sorted_and_its_dir_named_by_content(tmp_path: Path) -> None:
-    rows = [{"sample": "ERR2", "fastq_1": "ftp://b", "fastq_2": "", "single_end": "true"},
-            {"sample": "ERR1", "fastq_1": "ftp://a", "fastq_2": "ftp://c", "single_end": "false"}]
+    rows = [
+        {"sample": "ERR2", "fastq_1": "ftp://b", "fastq_2": "", "single_end": "true"},
+        {"sample": "ERR1", "fastq_1": "ftp://a", "fastq_2": "ftp://c", "single_end": "false"},
+    ]
     text = render(AMPLICON, rows)
-    assert text.splitlines() == ["sample,fastq_1,fastq_2,single_end",
-                                 "ERR1,ftp://a,ftp://c,false", "ERR2,ftp://b,,true"]
+    assert text.splitlines() == [
+        "sample,fastq_1,fastq_2,single_end",
+        "ERR1,ftp://a,ftp://c,false",
+        "ERR2,ftp://b,,true",
+    ]
     assert render(AMPLICON, list(reversed(rows))) == text
     one = chunk_dir(tmp_path, "PRJEB1", AMPLICON.name, text)
     assert one == chunk_dir(tmp_path, "PRJEB1", AMPLICON.name, text)
     assert one != chunk_dir(tmp_path, "PRJEB1", AMPLICON.name, text + "ERR3,x,,true\n")
     assert chunked(list(range(5)), 2) == [[0, 1], [2, 3], [4]]
-    assert with_scheme("ftp.sra.ebi.ac.uk/vol1/x.fastq.gz") == "ftp://ftp.sra.ebi.ac.uk/vol1/x.fastq.gz"
+    assert (
+        with_scheme("ftp.sra.ebi.ac.uk/vol1/x.fastq.gz")
+        == "ftp://ftp.sra.ebi.ac.uk/vol1/x.fastq.gz"
+    )
 
 
 def test_status_transitions() -> None:
@@ -148,8 +188,11 @@ def test_status_transitions() -> None:
     statuses.check_transition(S.PENDING, S.RUNNING)
     statuses.check_transition(S.RUNNING, S.COMPLETED)
     statuses.check_transition(S.COMPLETED, S.ANNOTATIONS_IMPORTED)
-    for old, new in [(S.ANNOTATIONS_IMPORTED, S.RUNNING), (S.PENDING, S.COMPLETED),
-                     (S.QC_FAILED, S.ANNOTATIONS_IMPORTED)]:
+    for old, new in [
+        (S.ANNOTATIONS_IMPORTED, S.RUNNING),
+        (S.PENDING, S.COMPLETED),
+        (S.QC_FAILED, S.ANNOTATIONS_IMPORTED),
+    ]:
         with pytest.raises(statuses.InvalidTransition):
             statuses.check_transition(old, new)
     assert S.QC_FAILED not in statuses.attemptable(retry_qc_failed=False)
@@ -159,11 +202,14 @@ def test_status_transitions() -> None:
 
 def test_study_summary_table() -> None:
     table = next(t for t in summary_tables(RAWREADS) if t.annotation_key == "pfams")
-    text = render_summary(table, {
-        "ERR2": {"pfams": [{"accession": "PF1", "count": 3}]},
-        "ERR1": {"pfams": [{"accession": "PF1", "count": 1}, {"accession": "PF0", "count": 2}]},
-        "ERR3": {},
-    })
+    text = render_summary(
+        table,
+        {
+            "ERR2": {"pfams": [{"accession": "PF1", "count": 3}]},
+            "ERR1": {"pfams": [{"accession": "PF1", "count": 1}, {"accession": "PF0", "count": 2}]},
+            "ERR3": {},
+        },
+    )
     assert text == "pfam\tERR1\tERR2\nPF0\t2\t0\nPF1\t1\t3\n"
 
 
