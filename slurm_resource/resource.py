@@ -302,7 +302,7 @@ class SlurmResource(dg.ConfigurableResource):
         # Remember the run, to tell a run cancellation from other interrupts.
         self._init_log = context.log
         self._instance = context.instance
-        self._run_id = context.run_id
+        self._run_id = context.run.run_id if context.run is not None else None
 
     # -- shared per-process objects ------------------------------------------------------
 

@@ -37,7 +37,7 @@ from emg_assets.ena.assets import ena_assemblies, ena_read_runs
 from emg_assets.ena.ingest import study_of
 from emg_assets.metadata import markdown_table
 from emg_assets.partitions import ena_studies, validate_study_key
-from emg_django.analyses.choices import AnalysisStatus, PipelineVersion
+from emg_django.analyses.choices import AnalysisStatus, PipelineVersion, analysis_job_name
 from emg_django.analyses.models import Biome, Study
 from slurm_resource import SlurmResource
 
@@ -312,7 +312,7 @@ ANALYSIS_ASSETS = (*PIPELINE_ASSETS.values(), study_summary)
 #: One job per pipeline, tagged so dagster.yaml's tag limit applies per pipeline.
 pipeline_jobs = [
     dg.define_asset_job(
-        f"analyse_{name.value}",
+        analysis_job_name(name),
         selection=dg.AssetSelection.assets(asset, study_summary),
         tags={PIPELINE_TAG: name.value},
         description=f"Run the {PIPELINES[name].title} pipeline on a study and summarise it.",

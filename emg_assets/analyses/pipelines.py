@@ -29,6 +29,7 @@ import enum
 from dataclasses import dataclass, field
 
 from emg_django.analyses.choices import (
+    AnalysisPipeline,
     AnnotationType,
     DownloadFileType,
     DownloadType,
@@ -57,12 +58,9 @@ MOTUS_RANKS = ("Kingdom", "Phylum", "Class", "Order", "Family", "Genus", "Specie
 NCBI_RANKS = ("Domain", "Kingdom", "Phylum", "Class", "Order", "Family", "Genus", "Species")
 
 
-class PipelineName(enum.StrEnum):
-    """The analysis pipelines (also the ``emg/pipeline`` run tag and the config section)."""
-
-    AMPLICON = "amplicon"
-    RAWREADS = "rawreads"
-    ASSEMBLY = "assembly"
+#: The analysis pipelines (also the ``emg/pipeline`` run tag and the config section): one list,
+#: shared with Django, which launches their jobs from the admin and the API.
+PipelineName = AnalysisPipeline
 
 
 class Subject(enum.StrEnum):

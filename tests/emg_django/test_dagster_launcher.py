@@ -210,7 +210,12 @@ def test_admin_api_launches_for_staff_only(platform_dagster: str, staff: tuple[s
     assert body["url"].endswith(f"/runs/{body['run_id']}")
     assert _run_tags(platform_dagster, body["run_id"])["emg/requested_by"] == "curator"
 
-    # By ENA accession too; unknown studies and pipelines are 4xx with a message.
+    # Analyse, by ENA accession too; unknown studies and pipelines are 4xx with a message.
+    analysed = client.post("/api/v2/admin/studies/ERP125469/analyse", {"pipeline": "amplicon"},
+                           content_type="application/json", **_basic(*staff))
+    assert analysed.status_code == 201, analysed.content
+    assert analysed.json()["job_name"] == "amplicon_analysis"
+    assert _run_tags(platform_dagster, analysed.json()["run_id"])["emg/pipeline"] == "amplicon"
     by_ena = client.post("/api/v2/admin/studies/ERP125469/analyse", {"pipeline": "metabolomics"},
                          content_type="application/json", **_basic(*staff))
     assert by_ena.status_code == 422 and "pipeline" in by_ena.json()["detail"]
