@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
@@ -34,7 +35,17 @@ class StaffBasicAuth(HttpBasicAuth):
         return user if user is not None and user.is_active and user.is_staff else None
 
 
-router = Router(auth=[SessionAuthIsStaff(), StaffBasicAuth()], tags=["Admin"])
+class StaffSessionAuth(SessionAuthIsStaff):
+    """A staff session, CSRF-checked as in the admin; requests without a session are left to the
+    other methods (ninja's own class would refuse them on CSRF before Basic auth is tried)."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super().__call__(request)
+
+
+router = Router(auth=[StaffSessionAuth(), StaffBasicAuth()], tags=["Admin"])
 
 
 class AnalyseRequest(Schema):

@@ -198,7 +198,8 @@ def test_admin_action_launches_and_reports(platform_dagster: str, staff: tuple[s
 def test_admin_api_launches_for_staff_only(platform_dagster: str, staff: tuple[str, str]) -> None:
     study = make_study(accession=HOLOFOOD_STUDY, secondary="ERP125469", private=True)
     url = f"/api/v2/admin/studies/{study.accession}/ingest"
-    client = Client()
+    # Scripts send no CSRF token: Basic auth must work with CSRF checks on.
+    client = Client(enforce_csrf_checks=True)
     assert client.post(url, {}, content_type="application/json").status_code == 401
     assert client.post(url, {}, content_type="application/json", **_basic("reader", "a-long-reader-password")).status_code == 401
     assert client.post(url, {}, content_type="application/json", **_basic("curator", "wrong")).status_code == 401
