@@ -82,7 +82,7 @@ def bench_import(study, base: Path) -> float:  # noqa: ANN001
     return timer.seconds
 
 
-def bench_slurm(study, base: Path, slurm_conf: str, chunk_size: int) -> None:  # noqa: ANN001
+def bench_slurm(study, base: Path, slurm_conf: str, chunk_size: int, sample_seconds: float) -> None:  # noqa: ANN001
     import datetime as dt
 
     import dagster as dg
@@ -92,7 +92,9 @@ def bench_slurm(study, base: Path, slurm_conf: str, chunk_size: int) -> None:  #
     from slurm_resource import SlurmResource
     from tests.emg_assets.analyses.conftest import pipelines_resource
 
-    pipelines = pipelines_resource(base / "results", chunk_size=chunk_size)
+    # The stand-in finishes a sample at once; real pipelines take minutes to hours per sample.
+    env = {"NEXTFLOW_STANDIN_SLEEP": str(sample_seconds)} if sample_seconds else {}
+    pipelines = pipelines_resource(base / "results", chunk_size=chunk_size, env=env)
     slurm = SlurmResource(transport="local", slurm_conf=slurm_conf, work_dir=str(base / "slurm"),
                           poll_interval_seconds=1.0)
     with dg.instance_for_test() as instance:
@@ -126,6 +128,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--chunk-size", type=int, default=50)
+    parser.add_argument("--sample-seconds", type=float, default=0.0,
+                        help="seconds the stand-in pipeline spends per sample (0: none)")
     parser.add_argument("--slurm-conf", default=os.environ.get("SLURM_CONF",
                                                                "/tmp/emg-slurm-dev/etc/slurm.conf"))
     args = parser.parse_args()
@@ -136,7 +140,7 @@ def main() -> int:
         migrate()
         study = _make_study(args.runs)
         bench_import(study, base / "import")
-        bench_slurm(study, base, args.slurm_conf, args.chunk_size)
+        bench_slurm(study, base, args.slurm_conf, args.chunk_size, args.sample_seconds)
     finally:
         from django.db import connections
 

@@ -90,7 +90,8 @@ def bulk_upsert(
     if unknown:
         raise ValueError(f"{model.__name__} has no fields {unknown}")
     # Fields a row leaves out are written with their defaults on insert, never on update.
-    plan = _Plan(model, fields, unique_field, columns, updatable, _insert_defaults(model, fields, columns))
+    insert_defaults = _insert_defaults(model, fields, columns)
+    plan = _Plan(model, fields, unique_field, columns, updatable, insert_defaults)
 
     batch_size = max(1, min(MAX_BATCH_ROWS, MAX_PARAMETERS // len(plan.columns)))
     if connection.vendor == "postgresql" and all(_travels_as_json(fields[c]) for c in plan.columns):
@@ -145,13 +146,13 @@ def _prepare(
         plan.fields[column].get_db_prep_save(now if column in TIMESTAMP_FIELDS else default, db)
         for column, default in plan.insert_defaults.items()
     ]
-    preparers = [
-        (column, plan.fields[column].get_db_prep_save, _as_is_types(plan.fields[column], documents_as_is))
-        for column in plan.given
-    ]
+    preparers = []
+    for column in plan.given:
+        field = plan.fields[column]
+        preparers.append((column, field.get_db_prep_save, _as_is_types(field, documents_as_is)))
     prepared = []
     for row in batch:
-        values = []
+        values: list[Any] = []
         append = values.append
         for column, prepare, as_is in preparers:
             value = row[column]
@@ -166,15 +167,16 @@ def _prepare(
 def _conflict_clause(plan: _Plan) -> str:
     """``ON CONFLICT … DO UPDATE … WHERE <a column changed>``: unchanged rows are not touched."""
     quote = connection.ops.quote_name
-    table, unique_field, updatable = quote(plan.model._meta.db_table), plan.unique_field, plan.updatable
+    table, updatable = quote(plan.model._meta.db_table), plan.updatable
+    target = f"ON CONFLICT ({quote(plan.unique_field)})"
     if not updatable:
-        return f"ON CONFLICT ({quote(unique_field)}) DO NOTHING"
+        return f"{target} DO NOTHING"
     distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
     changed = " OR ".join(f"{table}.{quote(c)} {distinct} excluded.{quote(c)}" for c in updatable)
     assignments = [f"{quote(c)} = excluded.{quote(c)}" for c in updatable]
     if "updated_at" in plan.fields and "updated_at" not in updatable:
         assignments.append(f"{quote('updated_at')} = excluded.{quote('updated_at')}")
-    return f"ON CONFLICT ({quote(unique_field)}) DO UPDATE SET {', '.join(assignments)} WHERE {changed}"
+    return f"{target} DO UPDATE SET {', '.join(assignments)} WHERE {changed}"
 
 
 def _upsert_batch_values(plan: _Plan, batch: Sequence[Mapping[str, Any]]) -> UpsertResult:
@@ -183,6 +185,7 @@ def _upsert_batch_values(plan: _Plan, batch: Sequence[Mapping[str, Any]]) -> Ups
     A read before the write tells inserts from updates.
     """
     quote = connection.ops.quote_name
+    table = quote(plan.model._meta.db_table)
     keys = [row[plan.unique_field] for row in batch]
     existing = set(
         plan.model._default_manager.filter(**{f"{plan.unique_field}__in": keys})
@@ -192,7 +195,7 @@ def _upsert_batch_values(plan: _Plan, batch: Sequence[Mapping[str, Any]]) -> Ups
     params = [value for values in prepared for value in (*values, *filled)]
     placeholders = "(" + ", ".join(["%s"] * len(plan.columns)) + ")"
     sql = (
-        f"INSERT INTO {quote(plan.model._meta.db_table)} ({', '.join(quote(c) for c in plan.columns)}) "
+        f"INSERT INTO {table} ({', '.join(quote(c) for c in plan.columns)}) "
         f"VALUES {', '.join([placeholders] * len(batch))} "
         f"{_conflict_clause(plan)} RETURNING {quote(plan.unique_field)}"
     )
@@ -200,12 +203,11 @@ def _upsert_batch_values(plan: _Plan, batch: Sequence[Mapping[str, Any]]) -> Ups
         cursor.execute(sql, params)
         written = {row[0] for row in cursor.fetchall()}
     inserted = len(written - existing)
-    updated = len(written & existing)
-    return UpsertResult(inserted=inserted, updated=updated, unchanged=len(batch) - inserted - updated)
+    return _counts(batch, inserted, updated=len(written & existing))
 
 
 def _upsert_batch_postgresql(plan: _Plan, batch: Sequence[Mapping[str, Any]]) -> UpsertResult:
-    """Postgres: the whole batch as one jsonb parameter, read back with ``jsonb_populate_recordset``.
+    """Postgres: the batch as one jsonb parameter, read back by ``jsonb_populate_recordset``.
 
     A ``VALUES`` list of 1,000 rows is a ~1.5 MB statement that Postgres spent most of its time
     parsing; one jsonb parameter is parsed far faster, and the statement text stays small. The
@@ -218,10 +220,12 @@ def _upsert_batch_postgresql(plan: _Plan, batch: Sequence[Mapping[str, Any]]) ->
     ``test_bulk.py`` checks those cases).
     """
     prepared, filled = _prepare(plan, batch, documents_as_is=True)
-    defaults = {column: _jsonable(value) for column, value in zip(plan.insert_defaults, filled)}
+    defaults = {
+        column: _jsonable(value) for column, value in zip(plan.insert_defaults, filled, strict=True)
+    }
     records = []
     for values in prepared:
-        record = dict(zip(plan.given, values))
+        record = dict(zip(plan.given, values, strict=True))
         record.update(defaults)
         records.append(record)
     # None becomes JSON null, which jsonb_populate_recordset reads as SQL NULL, as before.
@@ -239,8 +243,13 @@ def _upsert_batch_postgresql(plan: _Plan, batch: Sequence[Mapping[str, Any]]) ->
         cursor.execute(sql, [document])
         written = cursor.fetchall()
     inserted = sum(1 for _key, was_inserted in written if was_inserted)
-    updated = len(written) - inserted
-    return UpsertResult(inserted=inserted, updated=updated, unchanged=len(batch) - inserted - updated)
+    return _counts(batch, inserted, updated=len(written) - inserted)
+
+
+def _counts(batch: Sequence[Mapping[str, Any]], inserted: int, updated: int) -> UpsertResult:
+    """The rows of the batch that were neither inserted nor updated were unchanged."""
+    unchanged = len(batch) - inserted - updated
+    return UpsertResult(inserted=inserted, updated=updated, unchanged=unchanged)
 
 
 #: Internal types (of the field, or of an FK's target) whose prepared values mean the same once
@@ -338,7 +347,7 @@ def ids_by_key(model: type[models.Model], key_field: str, keys: Iterable[Any]) -
     for start in range(0, len(keys), 10_000):
         chunk = keys[start : start + 10_000]
         if connection.vendor == "postgresql":
-            # One array parameter: ``__in`` prepares each of the 10,000 values on its own (~7 µs each).
+            # One array parameter: ``__in`` prepares each of 10,000 values on its own (~7 µs each).
             condition = RawSQL(f"{column} = ANY(%s)", (chunk,), output_field=models.BooleanField())
             matching = model._default_manager.filter(condition)
         else:
@@ -347,7 +356,9 @@ def ids_by_key(model: type[models.Model], key_field: str, keys: Iterable[Any]) -
     return found
 
 
-def bulk_link(through: type[models.Model], pairs: Iterable[tuple[int, int]], *, fields: tuple[str, str]) -> int:
+def bulk_link(
+    through: type[models.Model], pairs: Iterable[tuple[int, int]], *, fields: tuple[str, str]
+) -> int:
     """Add many-to-many links that are missing (existing links are kept as they are).
 
     :param through: the M2M's through model, e.g. ``Sample.studies.through``.
@@ -366,7 +377,9 @@ def bulk_link(through: type[models.Model], pairs: Iterable[tuple[int, int]], *, 
     return len(pairs)
 
 
-def _link_postgresql(through: type[models.Model], pairs: set[tuple[int, int]], fields: tuple[str, str]) -> None:
+def _link_postgresql(
+    through: type[models.Model], pairs: set[tuple[int, int]], fields: tuple[str, str]
+) -> None:
     """One ``INSERT … SELECT … FROM unnest(ids, ids) ON CONFLICT DO NOTHING``, two array parameters.
 
     Django's ``bulk_create`` sends a ``VALUES`` list and builds a model instance per link; two
@@ -374,11 +387,12 @@ def _link_postgresql(through: type[models.Model], pairs: set[tuple[int, int]], f
     """
     quote = connection.ops.quote_name
     left, right = (through._meta.get_field(name) for name in fields)
-    lefts, rights = zip(*pairs)
+    lefts, rights = zip(*pairs, strict=True)
+    table = quote(through._meta.db_table)
+    left_type, right_type = left.db_type(connection), right.db_type(connection)  # bigint
     sql = (
-        f"INSERT INTO {quote(through._meta.db_table)} ({quote(left.column)}, {quote(right.column)}) "
-        f"SELECT * FROM unnest(%s::{left.db_type(connection)}[], %s::{right.db_type(connection)}[]) "
-        "ON CONFLICT DO NOTHING"
+        f"INSERT INTO {table} ({quote(left.column)}, {quote(right.column)}) "
+        f"SELECT * FROM unnest(%s::{left_type}[], %s::{right_type}[]) ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(lefts), list(rights)])

@@ -10,10 +10,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DataError, connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 
-from emg_django.core import bulk
-from emg_django.core.bulk import UpsertResult, bulk_link, bulk_upsert, ids_by_key
 from emg_django.analyses.models import Run
 from emg_django.analyses.models import Sample as MGnifySample
+from emg_django.core import bulk
+from emg_django.core.bulk import UpsertResult, bulk_link, bulk_upsert, ids_by_key
 from emg_django.ena.models import Sample, Study
 from tests.factories import make_sample, make_study
 
@@ -120,7 +120,7 @@ def test_bulk_link_adds_missing_links_only() -> None:
 
 # -- the Postgres path (one jsonb parameter per batch) --------------------------------------------
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="the jsonb path is Postgres'")
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="Postgres' jsonb path")
 
 #: Values the jsonb parameter must carry exactly as a VALUES list would.
 AWKWARD_ROWS: list[dict[str, object]] = [
@@ -128,29 +128,31 @@ AWKWARD_ROWS: list[dict[str, object]] = [
         "title": "Zürich 日本語 🧬 \"quoted\" back\\slash\nnew line\ttab %s %(x)s ' O'Brien",
         "additional_accessions": ["ERP1", "ÉRP2"],
         "metadata": {
-            "nested": {"list": [1, 2.5, -3, 10**20, True, False, None, "ü"], "empty": {}, "none": None},
+            "nested": {"list": [1, 2.5, -3, 10**20, True, False, None, "ü"], "empty": {},
+                       "none": None},
             "deep": [[[{"a": [{"b": "c"}]}]]],
             "float": 0.1, "big": 2**63, "unicode key ß": "✓", "": "empty key",
         },
         "is_private": True, "is_suppressed": False, "webin_submitter": "Webin-1",
-        "fetched_at": dt.datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=dt.timezone.utc),
+        "fetched_at": dt.datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=dt.UTC),
     },
     {
         "title": "", "additional_accessions": [], "metadata": [],
         "is_private": False, "is_suppressed": True, "webin_submitter": None, "fetched_at": None,
     },
     {
-        "title": "offset", "additional_accessions": ["ERP3"], "metadata": "a JSON string, not an object",
+        "title": "offset", "additional_accessions": ["ERP3"], "metadata": "a JSON string",
         "is_private": False, "is_suppressed": False, "webin_submitter": "",
-        "fetched_at": dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30))),
+        "fetched_at": dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=5.5))),
     },
 ]
-COMPARED = ["title", "additional_accessions", "metadata", "is_private", "is_suppressed", "webin_submitter",
-            "fetched_at"]
+COMPARED = ["title", "additional_accessions", "metadata", "is_private", "is_suppressed",
+            "webin_submitter", "fetched_at"]
 
 
 def _stored(prefix: str) -> list[dict[str, object]]:
-    return list(Study.objects.filter(accession__startswith=prefix).order_by("accession").values(*COMPARED))
+    stored = Study.objects.filter(accession__startswith=prefix).order_by("accession")
+    return list(stored.values(*COMPARED))
 
 
 @postgres_only
@@ -158,20 +160,21 @@ def test_jsonb_path_stores_what_the_values_path_stores(monkeypatch: pytest.Monke
     fast = [{"accession": f"PRJEBF{i}", **row} for i, row in enumerate(AWKWARD_ROWS)]
     assert bulk_upsert(Study, fast, unique_field="accession") == UpsertResult(inserted=3)
     with monkeypatch.context() as patch:
-        patch.setattr(bulk, "_travels_as_json", lambda field: False)  # the VALUES path, as on SQLite
+        patch.setattr(bulk, "_travels_as_json", lambda field: False)  # the VALUES path (SQLite's)
         slow = [{"accession": f"PRJEBV{i}", **row} for i, row in enumerate(AWKWARD_ROWS)]
         assert bulk_upsert(Study, slow, unique_field="accession") == UpsertResult(inserted=3)
 
     assert _stored("PRJEBF") == _stored("PRJEBV")
     assert _stored("PRJEBF") == [{c: row[c] for c in COMPARED} for row in AWKWARD_ROWS]
     # Python None is SQL NULL (not JSON null), on both paths.
-    assert Study.objects.filter(accession="PRJEBF1", fetched_at__isnull=True, webin_submitter__isnull=True).exists()
+    nulls = Study.objects.filter(fetched_at__isnull=True, webin_submitter__isnull=True)
+    assert set(nulls.values_list("accession", flat=True)) == {"PRJEBF1", "PRJEBV1"}
     # Writing them again through the jsonb path finds nothing changed: values compare equal in SQL.
     assert bulk_upsert(Study, fast + slow, unique_field="accession") == UpsertResult(unchanged=6)
 
 
 @postgres_only
-def test_jsonb_path_is_one_statement_with_one_parameter_and_no_read(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jsonb_path_is_one_statement_per_batch_and_no_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bulk, "MAX_BATCH_ROWS", 100)
     with CaptureQueriesContext(connection) as queries:
         bulk_upsert(Study, _studies(250), unique_field="accession")
@@ -191,42 +194,50 @@ def test_insert_and_update_counts_for_keys_written_earlier_in_the_same_transacti
         rows = _studies(6, title="Second")
         rows[0]["title"], rows[1]["title"] = "Study 0", "Changed 1"  # row 0 stays, row 1 changes
         rows[2:4] = _studies(4)[2:4]
-        assert bulk_upsert(Study, rows, unique_field="accession") == UpsertResult(inserted=2, updated=1, unchanged=3)
+        expected = UpsertResult(inserted=2, updated=1, unchanged=3)
+        assert bulk_upsert(Study, rows, unique_field="accession") == expected
         Study.objects.filter(accession="PRJEB10002").update(title="Updated by the ORM")
         list(Study.objects.select_for_update().filter(accession="PRJEB10003"))
         rows[1]["title"] = "Changed again"
         rows[3]["title"] = "Changed while locked"
-        assert bulk_upsert(Study, rows, unique_field="accession") == UpsertResult(updated=3, unchanged=3)
+        expected = UpsertResult(updated=3, unchanged=3)
+        assert bulk_upsert(Study, rows, unique_field="accession") == expected
         with transaction.atomic():  # a savepoint
             rows[4]["title"] = "In a savepoint"
             rows.append(_studies(7)[6])
-            assert bulk_upsert(Study, rows, unique_field="accession") == UpsertResult(inserted=1, updated=1, unchanged=5)
+            expected = UpsertResult(inserted=1, updated=1, unchanged=5)
+            assert bulk_upsert(Study, rows, unique_field="accession") == expected
             assert bulk_upsert(Study, rows, unique_field="accession") == UpsertResult(unchanged=7)
     assert Study.objects.get(accession="PRJEB10002").title == "Study 2"
     assert Study.objects.get(accession="PRJEB10004").title == "In a savepoint"
 
 
-def test_json_fields_are_normalised_and_validated_before_writing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_json_fields_are_normalised_and_validated(monkeypatch: pytest.MonkeyPatch) -> None:
     study = make_study(accession="PRJEB1")
     sample = make_sample(study, accession="SAMEA1")
     md5 = "0" * 32
 
     def runs(*fastq: dict[str, object]) -> list[dict[str, object]]:
-        return [{"accession": f"ERR{i}", "study_id": study.pk, "sample_id": sample.pk, "fastq_files": [f]}
-                for i, f in enumerate(fastq)]
+        return [
+            {"accession": f"ERR{i}", "study_id": study.pk, "sample_id": sample.pk,
+             "fastq_files": [f]}
+            for i, f in enumerate(fastq)
+        ]
 
     bulk_upsert(Run, runs({"url": "ftp/a.fastq.gz", "md5": None, "size_bytes": 10},
                           {"url": "ftp/b.fastq.gz", "md5": md5}), unique_field="accession")
     # exclude_none: the normal form leaves out unset values, whichever path wrote it.
     assert dict(Run.objects.values_list("accession", "fastq_files")) == {
-        "ERR0": [{"url": "ftp/a.fastq.gz", "size_bytes": 10}], "ERR1": [{"url": "ftp/b.fastq.gz", "md5": md5}]
+        "ERR0": [{"url": "ftp/a.fastq.gz", "size_bytes": 10}],
+        "ERR1": [{"url": "ftp/b.fastq.gz", "md5": md5}],
     }
     monkeypatch.setattr(bulk, "MAX_BATCH_ROWS", 1)  # the bad value is in the 2nd batch
     with pytest.raises(ValidationError, match="fastq_files"):
-        bulk_upsert(Run, runs({"url": "ftp/c.fastq.gz"}, {"url": "ftp/d.fastq.gz", "md5": "not an md5"}),
-                    unique_field="accession")
+        bad = runs({"url": "ftp/c.fastq.gz"}, {"url": "ftp/d.fastq.gz", "md5": "not an md5"})
+        bulk_upsert(Run, bad, unique_field="accession")
     assert set(Run.objects.values_list("accession", flat=True)) == {"ERR0", "ERR1"}
-    assert Run.objects.get(accession="ERR0").fastq_files == [{"url": "ftp/a.fastq.gz", "size_bytes": 10}]
+    assert Run.objects.get(accession="ERR0").fastq_files == [{"url": "ftp/a.fastq.gz",
+                                                              "size_bytes": 10}]
 
 
 def test_only_fields_that_survive_json_take_the_jsonb_path() -> None:
