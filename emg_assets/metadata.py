@@ -10,7 +10,9 @@ import dagster as dg
 PREVIEW_ROWS = 10
 
 
-def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], limit: int = PREVIEW_ROWS) -> dg.MetadataValue:
+def markdown_table(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], limit: int = PREVIEW_ROWS
+) -> dg.MetadataValue:
     """The first ``limit`` rows as a Markdown table (a note says how many were left out)."""
     if not rows:
         return dg.MetadataValue.md("_none_")

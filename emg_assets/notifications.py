@@ -16,7 +16,9 @@ class NotificationError(RuntimeError):
 class SlackWebhook(dg.ConfigurableResource):
     """Posts messages to a Slack incoming webhook."""
 
-    webhook_url: str | None = Field(default=None, description="Incoming-webhook URL (a secret: from env).")
+    webhook_url: str | None = Field(
+        default=None, description="Incoming-webhook URL (a secret: from env)."
+    )
     timeout_seconds: float = 10.0
 
     @property
@@ -29,7 +31,9 @@ class SlackWebhook(dg.ConfigurableResource):
         :raises NotificationError: when Slack answers anything but 2xx, or cannot be reached.
         """
         if not self.webhook_url:
-            raise NotificationError("no Slack webhook is configured (EMG_NOTIFICATIONS__SLACK_WEBHOOK_URL)")
+            raise NotificationError(
+                "no Slack webhook is configured (EMG_NOTIFICATIONS__SLACK_WEBHOOK_URL)"
+            )
         payload: dict[str, Any] = {"text": text}
         if blocks:
             payload["blocks"] = blocks
@@ -38,4 +42,6 @@ class SlackWebhook(dg.ConfigurableResource):
         except httpx.HTTPError as exc:
             raise NotificationError(f"Slack webhook unreachable: {exc}") from exc
         if not response.is_success:
-            raise NotificationError(f"Slack webhook answered {response.status_code}: {response.text[:200]}")
+            raise NotificationError(
+                f"Slack webhook answered {response.status_code}: {response.text[:200]}"
+            )

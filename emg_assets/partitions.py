@@ -24,7 +24,8 @@ def validate_study_key(key: str) -> str:
     """
     if not isinstance(key, str) or not is_study_accession(key):
         raise InvalidStudyKey(
-            f"{key!r} is not an ENA study accession (expected PRJEB…/PRJNA…/PRJDB… or ERP…/SRP…/DRP…)"
+            f"{key!r} is not an ENA study accession "
+            "(expected PRJEB…/PRJNA…/PRJDB… or ERP…/SRP…/DRP…)"
         )
     return key
 

@@ -18,7 +18,8 @@ def slack_webhook(config: EMGConfig) -> SlackWebhook:
     """Slack notifications; disabled when no webhook URL is configured."""
     url = config.notifications.slack_webhook_url
     return SlackWebhook(
-        webhook_url=url.get_secret_value() if url else None, timeout_seconds=config.notifications.timeout_seconds
+        webhook_url=url.get_secret_value() if url else None,
+        timeout_seconds=config.notifications.timeout_seconds,
     )
 
 

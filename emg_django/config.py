@@ -51,7 +51,9 @@ class DatabaseConfig(BaseModel):
     def _known_scheme(cls, value: str) -> str:
         scheme = value.split(":", 1)[0]
         if scheme not in {"sqlite", "postgres", "postgresql", "postgresql+psycopg2", "pgsql"}:
-            raise ValueError(f"unsupported database scheme {scheme!r} (use postgresql:// or sqlite://)")
+            raise ValueError(
+                f"unsupported database scheme {scheme!r} (use postgresql:// or sqlite://)"
+            )
         return value
 
 
@@ -184,11 +186,15 @@ class DjangoConfig(BaseModel):
 class DagsterConfig(BaseModel):
     """How Django reaches Dagster (admin/API actions launch runs through its GraphQL API)."""
 
-    webserver_url: str = Field(default="http://127.0.0.1:3000", description="GraphQL is at /graphql.")
+    webserver_url: str = Field(
+        default="http://127.0.0.1:3000", description="GraphQL is at /graphql."
+    )
     public_url: str | None = Field(
         default=None, description="The Dagster UI as people reach it (links in notifications)."
     )
-    location_name: str = Field(default="emg_assets", description="The code location in workspace.yaml.")
+    location_name: str = Field(
+        default="emg_assets", description="The code location in workspace.yaml."
+    )
     timeout_seconds: float = Field(default=15.0, gt=0)
 
 
@@ -196,7 +202,8 @@ class NotificationsConfig(BaseModel):
     """Where run failures are reported."""
 
     slack_webhook_url: SecretStr | None = Field(
-        default=None, description="Slack incoming-webhook URL (env only); notifications are off when unset."
+        default=None,
+        description="Slack incoming-webhook URL (env only); notifications are off when unset.",
     )
     timeout_seconds: float = Field(default=10.0, gt=0)
 
@@ -211,7 +218,8 @@ class SensorsConfig(BaseModel):
         default=dt.date(2025, 1, 1), description="First date the new-studies sensor looks from."
     )
     new_studies_library_strategies: list[str] | None = Field(
-        default=None, description='Only studies with runs of these strategies, e.g. ["AMPLICON","WGS"].'
+        default=None,
+        description='Only studies with runs of these strategies, e.g. ["AMPLICON","WGS"].',
     )
     new_studies_interval_seconds: int = Field(default=3600, ge=30)
     #: A tick turns run requests into queued runs at ~240 ms each: cap it under the 60 s timeout.

@@ -1,4 +1,4 @@
-"""Launch Dagster runs for a study from Django (admin actions, admin API) through Dagster's GraphQL API.
+"""Launch Dagster runs for a study from Django (admin actions, admin API) through GraphQL.
 
 The only module of ``emg_django`` that talks to Dagster; it speaks GraphQL over HTTP and imports
 nothing of Dagster. A study is a partition of ``ena_studies``: the partition is added if missing
@@ -23,9 +23,13 @@ PARTITION_TAG = "dagster/partition"
 TRIGGER_TAG = "emg/trigger"
 
 ADD_PARTITION = """
-mutation AddPartition($repositorySelector: RepositorySelector!, $partitionsDefName: String!, $partitionKey: String!) {
-  addDynamicPartition(repositorySelector: $repositorySelector, partitionsDefName: $partitionsDefName,
-                      partitionKey: $partitionKey) {
+mutation AddPartition(
+  $repositorySelector: RepositorySelector!, $partitionsDefName: String!, $partitionKey: String!
+) {
+  addDynamicPartition(
+    repositorySelector: $repositorySelector, partitionsDefName: $partitionsDefName,
+    partitionKey: $partitionKey
+  ) {
     __typename
     ... on AddDynamicPartitionSuccess { partitionKey }
     ... on DuplicateDynamicPartitionError { partitionName }
@@ -109,40 +113,78 @@ class DagsterLauncher:
         :raises LaunchError: Dagster unreachable (UNAVAILABLE), no such job (NOT_FOUND), invalid
             run config (BAD_REQUEST) or any other refusal (CONFLICT), with Dagster's message.
         """
-        selector = {"repositoryLocationName": self.config.location_name, "repositoryName": REPOSITORY_NAME}
-        added = self._execute(ADD_PARTITION, {
-            "repositorySelector": selector, "partitionsDefName": PARTITIONS_DEF_NAME, "partitionKey": partition_key,
-        })["addDynamicPartition"]
-        if added["__typename"] not in {"AddDynamicPartitionSuccess", "DuplicateDynamicPartitionError"}:
-            raise LaunchError(f"Dagster refused partition {partition_key}: {added.get('message')}", LaunchProblem.CONFLICT)
+        selector = {
+            "repositoryLocationName": self.config.location_name,
+            "repositoryName": REPOSITORY_NAME,
+        }
+        added = self._execute(
+            ADD_PARTITION,
+            {
+                "repositorySelector": selector,
+                "partitionsDefName": PARTITIONS_DEF_NAME,
+                "partitionKey": partition_key,
+            },
+        )["addDynamicPartition"]
+        if added["__typename"] not in {
+            "AddDynamicPartitionSuccess",
+            "DuplicateDynamicPartitionError",
+        }:
+            raise LaunchError(
+                f"Dagster refused partition {partition_key}: {added.get('message')}",
+                LaunchProblem.CONFLICT,
+            )
         all_tags = {PARTITION_TAG: partition_key, TRIGGER_TAG: "django", **(tags or {})}
-        launched = self._execute(LAUNCH_RUN, {"executionParams": {
-            "selector": {**selector, "jobName": job_name},
-            "runConfigData": dict(run_config or {}),
-            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in all_tags.items()]},
-        }})["launchRun"]
+        launched = self._execute(
+            LAUNCH_RUN,
+            {
+                "executionParams": {
+                    "selector": {**selector, "jobName": job_name},
+                    "runConfigData": dict(run_config or {}),
+                    "executionMetadata": {
+                        "tags": [{"key": k, "value": v} for k, v in all_tags.items()]
+                    },
+                }
+            },
+        )["launchRun"]
         kind = launched["__typename"]
         if kind == "LaunchRunSuccess":
             run_id = launched["run"]["runId"]
-            return LaunchedRun(run_id=run_id, job_name=job_name, partition_key=partition_key, url=self.run_url(run_id))
+            return LaunchedRun(
+                run_id=run_id,
+                job_name=job_name,
+                partition_key=partition_key,
+                url=self.run_url(run_id),
+            )
         if kind == "PipelineNotFoundError":
-            raise LaunchError(f"Dagster has no job {job_name!r} in {self.config.location_name}", LaunchProblem.NOT_FOUND)
+            raise LaunchError(
+                f"Dagster has no job {job_name!r} in {self.config.location_name}",
+                LaunchProblem.NOT_FOUND,
+            )
         if kind == "RunConfigValidationInvalid":
             messages = "; ".join(error["message"] for error in launched["errors"])
-            raise LaunchError(f"invalid run config for {job_name}: {messages}", LaunchProblem.BAD_REQUEST)
-        raise LaunchError(f"Dagster refused to launch {job_name}: {kind}: {launched.get('message')}",
-                          LaunchProblem.CONFLICT)
+            raise LaunchError(
+                f"invalid run config for {job_name}: {messages}", LaunchProblem.BAD_REQUEST
+            )
+        raise LaunchError(
+            f"Dagster refused to launch {job_name}: {kind}: {launched.get('message')}",
+            LaunchProblem.CONFLICT,
+        )
 
     def _execute(self, query: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         try:
             response = httpx.post(
-                self.graphql_url, json={"query": query, "variables": variables}, timeout=self.config.timeout_seconds
+                self.graphql_url,
+                json={"query": query, "variables": variables},
+                timeout=self.config.timeout_seconds,
             )
         except httpx.HTTPError as exc:
-            raise LaunchError(f"Dagster is unreachable at {self.graphql_url}: {exc}", LaunchProblem.UNAVAILABLE) from exc
+            raise LaunchError(
+                f"Dagster is unreachable at {self.graphql_url}: {exc}", LaunchProblem.UNAVAILABLE
+            ) from exc
         if not response.is_success:
             raise LaunchError(
-                f"Dagster answered {response.status_code} at {self.graphql_url}: {response.text[:200]}",
+                f"Dagster answered {response.status_code} at {self.graphql_url}: "
+                f"{response.text[:200]}",
                 LaunchProblem.UNAVAILABLE,
             )
         body = response.json()

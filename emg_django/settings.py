@@ -18,7 +18,9 @@ if EMG_CONFIG.django.secret_key is not None:
 elif DEBUG:
     # Development only: a per-process key (sessions do not survive a restart).
     SECRET_KEY = secrets.token_urlsafe(50)
-    logging.getLogger(__name__).warning("EMG_DJANGO__SECRET_KEY is unset: a random key (debug only)")
+    logging.getLogger(__name__).warning(
+        "EMG_DJANGO__SECRET_KEY is unset: a random key (debug only)"
+    )
 else:
     from django.core.exceptions import ImproperlyConfigured
 

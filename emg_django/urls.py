@@ -17,5 +17,7 @@ if settings.DEBUG:
     # Development only: the public results, where download URLs point under `make run`.
     # Production serves them from the results host (EMG_RESULTS__PUBLIC_URL).
     urlpatterns.append(
-        re_path(r"^results/(?P<path>.*)$", serve, {"document_root": get_config().results.public_dir})
+        re_path(
+            r"^results/(?P<path>.*)$", serve, {"document_root": get_config().results.public_dir}
+        )
     )

@@ -10,7 +10,6 @@ run key names the new state, so the same change is never ingested twice.
 # No `from __future__ import annotations` here: Dagster reads config and resource types
 # from the function annotations at definition time.
 
-
 import hashlib
 from collections.abc import Sequence
 
@@ -42,8 +41,12 @@ def fetch_studies(ena: ENAClient, accessions: Sequence[str]) -> dict[str, ENAStu
             if not wanted or (authenticated and not ena.has_datahub_credentials):
                 break
             rows = ena.search(
-                ENAResult.STUDY, ENAQuery.any_of(f.STUDY_ACCESSION, wanted), f.STUDY_FIELDS,
-                data_portal=DataPortal.ENA, include_metagenomes=True, authenticated=authenticated,
+                ENAResult.STUDY,
+                ENAQuery.any_of(f.STUDY_ACCESSION, wanted),
+                f.STUDY_FIELDS,
+                data_portal=DataPortal.ENA,
+                include_metagenomes=True,
+                authenticated=authenticated,
             )
             for record in parse_records(ENAStudyRecord, rows).records:
                 record.is_private = authenticated
@@ -68,14 +71,27 @@ def changed_studies(ena: ENAClient, known: Sequence[dict[str, object]]) -> dict[
     for row in known:
         accession = str(row["accession"])
         metadata = row["metadata"] if isinstance(row["metadata"], dict) else {}
-        ours = state_of(bool(row["is_private"]), bool(row["is_suppressed"]), str(row["title"]),
-                        str(metadata.get(f.LAST_UPDATED, "")))
+        ours = state_of(
+            bool(row["is_private"]),
+            bool(row["is_suppressed"]),
+            str(row["title"]),
+            str(metadata.get(f.LAST_UPDATED, "")),
+        )
         record = records.get(accession)
         if record is None:
-            theirs = state_of(bool(row["is_private"]), True, str(row["title"]), str(metadata.get(f.LAST_UPDATED, "")))
+            theirs = state_of(
+                bool(row["is_private"]),
+                True,
+                str(row["title"]),
+                str(metadata.get(f.LAST_UPDATED, "")),
+            )
         else:
-            theirs = state_of(record.is_private, False, record.study_title or record.study_name or "",
-                              record.raw.get(f.LAST_UPDATED, ""))
+            theirs = state_of(
+                record.is_private,
+                False,
+                record.study_title or record.study_name or "",
+                record.raw.get(f.LAST_UPDATED, ""),
+            )
         if theirs != ours:
             changes[accession] = theirs
     return changes
@@ -88,8 +104,11 @@ def build_ena_sync_sensor(settings: SensorsConfig) -> dg.SensorDefinition:
         name="ena_sync",
         job=ena_ingest_job,
         minimum_interval_seconds=settings.sync_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING if settings.sync_running else dg.DefaultSensorStatus.STOPPED,
-        description="Re-ingests known studies whose privacy, suppression or metadata changed in ENA.",
+        default_status=dg.DefaultSensorStatus.RUNNING
+        if settings.sync_running
+        else dg.DefaultSensorStatus.STOPPED,
+        description="Re-ingests known studies whose privacy, suppression or metadata "
+        "changed in ENA.",
     )
     def ena_sync(context: dg.SensorEvaluationContext, ena: ENAClient) -> dg.SensorResult:
         setup_django()
@@ -97,18 +116,28 @@ def build_ena_sync_sensor(settings: SensorsConfig) -> dg.SensorDefinition:
 
         after = context.cursor or ""
         known = list(
-            ENAStudy.objects.filter(accession__gt=after).order_by("accession")
-            .values("accession", "is_private", "is_suppressed", "title", "metadata")[: settings.sync_studies_per_tick]
+            ENAStudy.objects.filter(accession__gt=after)
+            .order_by("accession")
+            .values("accession", "is_private", "is_suppressed", "title", "metadata")[
+                : settings.sync_studies_per_tick
+            ]
         )
-        next_cursor = str(known[-1]["accession"]) if len(known) == settings.sync_studies_per_tick else ""
+        next_cursor = (
+            str(known[-1]["accession"]) if len(known) == settings.sync_studies_per_tick else ""
+        )
         changes = changed_studies(ena, known) if known else {}
         existing = set(context.instance.get_dynamic_partitions(STUDY_PARTITIONS_NAME))
         missing = [acc for acc in changes if acc not in existing]
-        context.log.info(f"checked {len(known)} studies after {after or 'the start'}: {len(changes)} changed")
+        context.log.info(
+            f"checked {len(known)} studies after {after or 'the start'}: {len(changes)} changed"
+        )
         return dg.SensorResult(
             run_requests=[
-                dg.RunRequest(partition_key=acc, run_key=f"{RUN_KEY_PREFIX}:{acc}:{state}",
-                              tags={TRIGGER_TAG: "ena_sync"})
+                dg.RunRequest(
+                    partition_key=acc,
+                    run_key=f"{RUN_KEY_PREFIX}:{acc}:{state}",
+                    tags={TRIGGER_TAG: "ena_sync"},
+                )
                 for acc, state in changes.items()
             ],
             dynamic_partitions_requests=[ena_studies.build_add_request(missing)] if missing else [],

@@ -10,7 +10,6 @@ at most ``max_run_requests_per_tick`` runs (each costs the daemon ~240 ms) and c
 # No `from __future__ import annotations` here: Dagster reads config and resource types
 # from the function annotations at definition time.
 
-
 import datetime as dt
 from collections.abc import Sequence
 
@@ -57,7 +56,11 @@ def plan_tick(
     passed over but still move the cursor.
     """
     ordered = sorted(
-        ((date, r) for r in records if (date := event_date(r)) is not None and date >= cursor.last_date),
+        (
+            (date, r)
+            for r in records
+            if (date := event_date(r)) is not None and date >= cursor.last_date
+        ),
         key=lambda item: (item[0], item[1].study_accession),
     )
     handled = set(cursor.handled)
@@ -85,26 +88,36 @@ def build_new_ena_studies_sensor(settings: SensorsConfig) -> dg.SensorDefinition
         job=ena_ingest_job,
         minimum_interval_seconds=settings.new_studies_interval_seconds,
         default_status=(
-            dg.DefaultSensorStatus.RUNNING if settings.new_studies_running else dg.DefaultSensorStatus.STOPPED
+            dg.DefaultSensorStatus.RUNNING
+            if settings.new_studies_running
+            else dg.DefaultSensorStatus.STOPPED
         ),
-        description="Adds a partition and an ingest run for each metagenomic study ENA made public or updated.",
+        description="Adds a partition and an ingest run for each metagenomic study "
+        "ENA made public or updated.",
     )
     def new_ena_studies(context: dg.SensorEvaluationContext, ena: ENAClient) -> dg.SensorResult:
         cursor = StudyCursor.load(context.cursor, settings.new_studies_start_date)
         parsed = ena.find_studies(
-            first_public_from=cursor.last_date, library_strategies=settings.new_studies_library_strategies
+            first_public_from=cursor.last_date,
+            library_strategies=settings.new_studies_library_strategies,
         )
         for problem in parsed.problems[:20]:
             context.log.warning(f"ENA study record: {problem}")
         existing = set(context.instance.get_dynamic_partitions(STUDY_PARTITIONS_NAME))
-        keys, next_cursor = plan_tick(parsed.records, cursor, existing, settings.max_run_requests_per_tick)
+        keys, next_cursor = plan_tick(
+            parsed.records, cursor, existing, settings.max_run_requests_per_tick
+        )
         context.log.info(
             f"{len(parsed.records)} studies from ENA since {cursor.last_date}: {len(keys)} new; "
             f"cursor now {next_cursor.last_date}"
         )
         return dg.SensorResult(
             run_requests=[
-                dg.RunRequest(partition_key=key, run_key=f"{RUN_KEY_PREFIX}:{key}", tags={TRIGGER_TAG: "new_ena_studies"})
+                dg.RunRequest(
+                    partition_key=key,
+                    run_key=f"{RUN_KEY_PREFIX}:{key}",
+                    tags={TRIGGER_TAG: "new_ena_studies"},
+                )
                 for key in keys
             ],
             dynamic_partitions_requests=[ena_studies.build_add_request(keys)] if keys else [],
@@ -115,4 +128,3 @@ def build_new_ena_studies_sensor(settings: SensorsConfig) -> dg.SensorDefinition
 
 
 new_ena_studies = build_new_ena_studies_sensor(get_config().sensors)
-

@@ -15,7 +15,10 @@ def failure_message(context: dg.RunFailureSensorContext, ui_url: str) -> str:
     """The Slack text of a failed run: study, assets, error and a link."""
     run = context.dagster_run
     study = run.tags.get(PARTITION_TAG, "—")
-    assets = ", ".join(sorted(key.to_user_string() for key in (run.asset_selection or []))) or run.job_name
+    assets = (
+        ", ".join(sorted(key.to_user_string() for key in (run.asset_selection or [])))
+        or run.job_name
+    )
     error = context.failure_event.message or "no message"
     return (
         f":red_circle: *{run.job_name}* failed for study *{study}*\n"
@@ -30,7 +33,9 @@ def build_run_failure_sensor(enabled: bool, ui_url: str) -> dg.SensorDefinition:
 
     @dg.run_failure_sensor(
         name="notify_run_failure",
-        default_status=dg.DefaultSensorStatus.RUNNING if enabled else dg.DefaultSensorStatus.STOPPED,
+        default_status=dg.DefaultSensorStatus.RUNNING
+        if enabled
+        else dg.DefaultSensorStatus.STOPPED,
         description="Posts failed runs (study, assets, error, link) to Slack.",
     )
     def notify_run_failure(context: dg.RunFailureSensorContext, slack: SlackWebhook) -> None:

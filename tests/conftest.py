@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-import pytest
 import psycopg2
+import pytest
 from django.conf import settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -19,8 +19,12 @@ def _database_problem() -> str | None:
     try:
         # The server, not the named database: pytest-django creates its own test database.
         psycopg2.connect(
-            dbname="postgres", user=db.get("USER") or None, password=db.get("PASSWORD") or None,
-            host=db.get("HOST") or None, port=db.get("PORT") or None, connect_timeout=5,
+            dbname="postgres",
+            user=db.get("USER") or None,
+            password=db.get("PASSWORD") or None,
+            host=db.get("HOST") or None,
+            port=db.get("PORT") or None,
+            connect_timeout=5,
         ).close()
     except psycopg2.OperationalError as exc:
         return str(exc).strip()

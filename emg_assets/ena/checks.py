@@ -18,11 +18,23 @@ STUDY_HAS_RUNS = "study_has_runs"
 _READ_SUFFIX = re.compile(r"_([12])\.f(?:ast)?q(?:\.gz)?$")
 
 RUN_CHECKS = [
-    dg.AssetCheckSpec(FASTQ_MATCH_LAYOUT, asset="ena_read_runs",
-                      description="Every run has fastq files consistent with its library layout, each with an md5."),
-    dg.AssetCheckSpec(RUN_SAMPLES_EXIST, asset="ena_read_runs",
-                      description="Every sample a run of the study refers to is mirrored and linked to the study."),
-    dg.AssetCheckSpec(STUDY_HAS_RUNS, asset="ena_read_runs", description="The study has at least one run (warning)."),
+    dg.AssetCheckSpec(
+        FASTQ_MATCH_LAYOUT,
+        asset="ena_read_runs",
+        description="Every run has fastq files consistent with its library layout, "
+        "each with an md5.",
+    ),
+    dg.AssetCheckSpec(
+        RUN_SAMPLES_EXIST,
+        asset="ena_read_runs",
+        description="Every sample a run of the study refers to is mirrored "
+        "and linked to the study.",
+    ),
+    dg.AssetCheckSpec(
+        STUDY_HAS_RUNS,
+        asset="ena_read_runs",
+        description="The study has at least one run (warning).",
+    ),
 ]
 
 
@@ -42,21 +54,32 @@ def layout_problem(layout: str, files: list[dict[str, object]]) -> str | None:
 
 def run_checks(study: Study, report: WriteReport) -> Iterator[dg.AssetCheckResult]:
     """The check results of ``ena_read_runs`` for ``study``."""
-    runs = list(Run.objects.filter(study=study).values("accession", "library_layout", "fastq_files"))
+    runs = list(
+        Run.objects.filter(study=study).values("accession", "library_layout", "fastq_files")
+    )
     bad = [
         {"accession": r["accession"], "layout": r["library_layout"], "problem": problem}
-        for r in runs if (problem := layout_problem(r["library_layout"], r["fastq_files"]))
+        for r in runs
+        if (problem := layout_problem(r["library_layout"], r["fastq_files"]))
     ]
     yield dg.AssetCheckResult(
-        check_name=FASTQ_MATCH_LAYOUT, passed=not bad,
-        metadata={"runs": len(runs), "failing": len(bad), "failures": markdown_table(bad, ("accession", "layout", "problem"))},
+        check_name=FASTQ_MATCH_LAYOUT,
+        passed=not bad,
+        metadata={
+            "runs": len(runs),
+            "failing": len(bad),
+            "failures": markdown_table(bad, ("accession", "layout", "problem")),
+        },
     )
     unlinked = list(
-        Run.objects.filter(study=study).exclude(sample__studies=study).values_list("accession", flat=True)
+        Run.objects.filter(study=study)
+        .exclude(sample__studies=study)
+        .values_list("accession", flat=True)
     )
     missing_samples = [p for p in report.skipped if "sample" in p.reason]
     yield dg.AssetCheckResult(
-        check_name=RUN_SAMPLES_EXIST, passed=not unlinked and not missing_samples,
+        check_name=RUN_SAMPLES_EXIST,
+        passed=not unlinked and not missing_samples,
         metadata={
             "runs_with_unlinked_sample": len(unlinked),
             "runs_skipped_for_missing_sample": len(missing_samples),
@@ -68,6 +91,8 @@ def run_checks(study: Study, report: WriteReport) -> Iterator[dg.AssetCheckResul
         },
     )
     yield dg.AssetCheckResult(
-        check_name=STUDY_HAS_RUNS, passed=bool(runs), severity=dg.AssetCheckSeverity.WARN,
+        check_name=STUDY_HAS_RUNS,
+        passed=bool(runs),
+        severity=dg.AssetCheckSeverity.WARN,
         metadata={"runs": len(runs)},
     )

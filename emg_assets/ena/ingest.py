@@ -61,7 +61,11 @@ def _ena_url(path: str) -> str:
 
 def study_of(accession: str) -> Study | None:
     """The MGnify study mirroring the ENA study with this (primary or secondary) accession."""
-    return Study.objects.select_related("ena_study").filter(ena_accessions__has_accession=accession).first()
+    return (
+        Study.objects.select_related("ena_study")
+        .filter(ena_accessions__has_accession=accession)
+        .first()
+    )
 
 
 def write_study(
@@ -77,7 +81,9 @@ def write_study(
     now = timezone.now()
     ena_row: dict[str, Any] = {
         "accession": record.study_accession,
-        "additional_accessions": [a for a in record.secondary_study_accession if a != record.study_accession],
+        "additional_accessions": [
+            a for a in record.secondary_study_accession if a != record.study_accession
+        ],
         "title": record.study_title or record.study_name or "",
         "metadata": record.raw,
         "is_private": record.is_private,
@@ -86,7 +92,9 @@ def write_study(
     if webin_owner is not None:
         ena_row["webin_submitter"] = webin_owner
     with transaction.atomic():
-        report.counts["ena_study"] = bulk_upsert(ena_models.Study, [ena_row], unique_field="accession")
+        report.counts["ena_study"] = bulk_upsert(
+            ena_models.Study, [ena_row], unique_field="accession"
+        )
         ena_study = ena_models.Study.objects.get(accession=record.study_accession)
         ena_models.Study.objects.filter(pk=ena_study.pk).update(fetched_at=now)
         study_row = {
@@ -104,7 +112,9 @@ def write_study(
 def mark_suppressed(study: Study) -> int:
     """ENA no longer serves the study: suppress it and everything under it."""
     with transaction.atomic():
-        ena_models.Study.objects.filter(pk=study.ena_study_id).update(is_suppressed=True, updated_at=timezone.now())
+        ena_models.Study.objects.filter(pk=study.ena_study_id).update(
+            is_suppressed=True, updated_at=timezone.now()
+        )
         return propagate_visibility([study.ena_study_id])
 
 
@@ -125,7 +135,9 @@ def write_samples(study: Study, records: Sequence[ENASampleRecord]) -> WriteRepo
         for r in records
     ]
     with transaction.atomic():
-        report.counts["ena_samples"] = bulk_upsert(ena_models.Sample, ena_rows, unique_field="accession")
+        report.counts["ena_samples"] = bulk_upsert(
+            ena_models.Sample, ena_rows, unique_field="accession"
+        )
         # Bookkeeping, not data: written apart so that it never counts as a change.
         ena_models.Sample.objects.filter(study=study.ena_study_id).update(fetched_at=now)
         ena_ids = ids_by_key(ena_models.Sample, "accession", [r.sample_accession for r in records])
@@ -142,8 +154,11 @@ def write_samples(study: Study, records: Sequence[ENASampleRecord]) -> WriteRepo
         ]
         report.counts["samples"] = bulk_upsert(Sample, rows, unique_field="accession")
         sample_ids = ids_by_key(Sample, "accession", [r.sample_accession for r in records])
-        bulk_link(Sample.studies.through, [(pk, study.pk) for pk in sample_ids.values()],
-                  fields=("sample_id", "study_id"))
+        bulk_link(
+            Sample.studies.through,
+            [(pk, study.pk) for pk in sample_ids.values()],
+            fields=("sample_id", "study_id"),
+        )
     return report
 
 
@@ -158,46 +173,64 @@ class RunPolicy:
 
     library_strategies: frozenset[str] | None = None
     library_sources: frozenset[str] | None = None
-    experiment_types: Mapping[ExperimentTypeRule, ExperimentType] = dataclasses.field(default_factory=dict)
+    experiment_types: Mapping[ExperimentTypeRule, ExperimentType] = dataclasses.field(
+        default_factory=dict
+    )
 
     def refusal(self, record: ENAReadRunRecord) -> str | None:
         """Why a run is left out, or ``None`` when it is kept."""
-        if self.library_strategies is not None and (record.library_strategy or "") not in self.library_strategies:
-            return f"library strategy {record.library_strategy!r} is not among {sorted(self.library_strategies)}"
-        if self.library_sources is not None and (record.library_source or "") not in self.library_sources:
-            return f"library source {record.library_source!r} is not among {sorted(self.library_sources)}"
+        if (
+            self.library_strategies is not None
+            and (record.library_strategy or "") not in self.library_strategies
+        ):
+            allowed = sorted(self.library_strategies)
+            return f"library strategy {record.library_strategy!r} is not among {allowed}"
+        if (
+            self.library_sources is not None
+            and (record.library_source or "") not in self.library_sources
+        ):
+            allowed = sorted(self.library_sources)
+            return f"library source {record.library_source!r} is not among {allowed}"
         return None
 
 
 def write_runs(study: Study, records: Sequence[ENAReadRunRecord], policy: RunPolicy) -> WriteReport:
-    """Upsert the study's runs; runs refused by the policy or whose sample is unknown are skipped."""
+    """Upsert the study's runs; those the policy refuses or whose sample is unknown are skipped."""
     report = WriteReport()
-    sample_ids = ids_by_key(Sample, "accession", {r.sample_accession for r in records if r.sample_accession})
+    sample_ids = ids_by_key(
+        Sample, "accession", {r.sample_accession for r in records if r.sample_accession}
+    )
     visibility = study.ena_study.visibility()
     rows = []
     for record in records:
         refusal = policy.refusal(record)
         if refusal is None and record.sample_accession not in sample_ids:
-            refusal = f"its sample {record.sample_accession!r} is not among the study's ingested samples"
+            refusal = (
+                f"its sample {record.sample_accession!r} is not among the study's ingested samples"
+            )
         if refusal is not None:
-            report.skipped.append(ParseProblem(record.run_accession, "run", record.run_accession, refusal))
+            report.skipped.append(
+                ParseProblem(record.run_accession, "run", record.run_accession, refusal)
+            )
             continue
-        rows.append({
-            "accession": record.run_accession,
-            "study_id": study.pk,
-            "sample_id": sample_ids[record.sample_accession],
-            "experiment_type": infer_experiment_type(
-                record.library_strategy, record.library_source, policy.experiment_types
-            ),
-            "instrument_platform": record.instrument_platform or "",
-            "instrument_model": record.instrument_model or "",
-            "library_strategy": record.library_strategy or "",
-            "library_source": record.library_source or "",
-            "library_layout": record.library_layout.value if record.library_layout else "",
-            "fastq_files": _fastq_files(record, report),
-            "metadata": record.raw,
-            **visibility,
-        })
+        rows.append(
+            {
+                "accession": record.run_accession,
+                "study_id": study.pk,
+                "sample_id": sample_ids[record.sample_accession],
+                "experiment_type": infer_experiment_type(
+                    record.library_strategy, record.library_source, policy.experiment_types
+                ),
+                "instrument_platform": record.instrument_platform or "",
+                "instrument_model": record.instrument_model or "",
+                "library_strategy": record.library_strategy or "",
+                "library_source": record.library_source or "",
+                "library_layout": record.library_layout.value if record.library_layout else "",
+                "fastq_files": _fastq_files(record, report),
+                "metadata": record.raw,
+                **visibility,
+            }
+        )
     with transaction.atomic():
         report.counts["runs"] = bulk_upsert(Run, rows, unique_field="accession")
     return report
@@ -209,7 +242,9 @@ def _fastq_files(record: ENAReadRunRecord, report: WriteReport) -> list[dict[str
     for fastq in record.fastq_files:
         md5 = fastq.md5
         if md5 is not None and not MD5.fullmatch(md5):
-            report.problems.append(ParseProblem(record.run_accession, "fastq_md5", md5, "not an md5 checksum"))
+            report.problems.append(
+                ParseProblem(record.run_accession, "fastq_md5", md5, "not an md5 checksum")
+            )
             md5 = None
         files.append({"url": _ena_url(fastq.url), "md5": md5, "size_bytes": fastq.size_bytes})
     return files
@@ -231,32 +266,45 @@ def write_assemblies(study: Study, records: Sequence[ENAAssemblyRecord]) -> Writ
     report = WriteReport()
     run_accessions = {acc for r in records for acc in r.run_accession}
     run_ids = ids_by_key(Run, "accession", run_accessions)
-    sample_ids = ids_by_key(Sample, "accession", {acc for r in records for acc in r.sample_accession})
+    sample_ids = ids_by_key(
+        Sample, "accession", {acc for r in records for acc in r.sample_accession}
+    )
     visibility = study.ena_study.visibility()
     rows = []
     for record in records:
         name, version = split_software(record.assembly_software)
-        sample = next((sample_ids[acc] for acc in record.sample_accession if acc in sample_ids), None)
-        rows.append({
-            "accession": record.analysis_accession,
-            "study_id": study.pk,
-            "sample_id": sample,
-            "assembler_name": name,
-            "assembler_version": version,
-            "metadata": record.raw,
-            **visibility,
-        })
+        sample = next(
+            (sample_ids[acc] for acc in record.sample_accession if acc in sample_ids), None
+        )
+        rows.append(
+            {
+                "accession": record.analysis_accession,
+                "study_id": study.pk,
+                "sample_id": sample,
+                "assembler_name": name,
+                "assembler_version": version,
+                "metadata": record.raw,
+                **visibility,
+            }
+        )
         missing = [acc for acc in record.run_accession if acc not in run_ids]
         if missing:
-            report.problems.append(ParseProblem(
-                record.analysis_accession, "run_accession", ";".join(missing), "runs not ingested for this study"
-            ))
+            report.problems.append(
+                ParseProblem(
+                    record.analysis_accession,
+                    "run_accession",
+                    ";".join(missing),
+                    "runs not ingested for this study",
+                )
+            )
     with transaction.atomic():
         report.counts["assemblies"] = bulk_upsert(Assembly, rows, unique_field="accession")
         assembly_ids = ids_by_key(Assembly, "accession", [r.analysis_accession for r in records])
         links = [
             (assembly_ids[r.analysis_accession], run_ids[acc])
-            for r in records for acc in r.run_accession if acc in run_ids
+            for r in records
+            for acc in r.run_accession
+            if acc in run_ids
         ]
         bulk_link(Assembly.runs.through, links, fields=("assembly_id", "run_id"))
     return report

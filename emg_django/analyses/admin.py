@@ -9,7 +9,12 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from emg_django.analyses.choices import INGEST_JOB_NAME, AnalysisPipeline, AnalysisStatus, analysis_job_name
+from emg_django.analyses.choices import (
+    INGEST_JOB_NAME,
+    AnalysisPipeline,
+    AnalysisStatus,
+    analysis_job_name,
+)
 from emg_django.analyses.models import Analysis, Assembly, Biome, Run, Sample, Study
 from emg_django.dagster_launcher import DagsterLauncher, LaunchError
 
@@ -25,7 +30,6 @@ STATUS_COLOURS = {
     AnalysisStatus.FAILED: "#dc3545",
     AnalysisStatus.BLOCKED: "#6f42c1",
 }
-
 
 
 class AccessionSearchMixin:
@@ -77,14 +81,25 @@ def launch_for_studies(
     launcher = DagsterLauncher()
     for study in queryset.select_related("ena_study"):
         try:
-            run = launcher.launch(job_name, study.ena_study.accession,
-                                  tags={REQUESTED_BY_TAG: request.user.get_username()})
+            run = launcher.launch(
+                job_name,
+                study.ena_study.accession,
+                tags={REQUESTED_BY_TAG: request.user.get_username()},
+            )
         except LaunchError as exc:
             modeladmin.message_user(request, f"{study.accession}: {exc}", messages.ERROR)
         else:
-            modeladmin.message_user(request, format_html(
-                '{}: {} run <a href="{}">{}</a> launched', study.accession, job_name, run.url, run.run_id,
-            ), messages.SUCCESS)
+            modeladmin.message_user(
+                request,
+                format_html(
+                    '{}: {} run <a href="{}">{}</a> launched',
+                    study.accession,
+                    job_name,
+                    run.url,
+                    run.run_id,
+                ),
+                messages.SUCCESS,
+            )
 
 
 def _launch_action(job_name: str, description: str):  # noqa: ANN202 - an admin action
@@ -98,8 +113,12 @@ def _launch_action(job_name: str, description: str):  # noqa: ANN202 - an admin 
 
 STUDY_ACTIONS = [
     _launch_action(INGEST_JOB_NAME, "Re-ingest from ENA (Dagster)"),
-    *(_launch_action(analysis_job_name(p), f"Analyse with the {p.label.lower()} pipeline (Dagster)")
-      for p in AnalysisPipeline),
+    *(
+        _launch_action(
+            analysis_job_name(p), f"Analyse with the {p.label.lower()} pipeline (Dagster)"
+        )
+        for p in AnalysisPipeline
+    ),
 ]
 
 
@@ -113,13 +132,24 @@ class StudyAdmin(AccessionSearchMixin, VisibilityReadOnly, admin.ModelAdmin):
     autocomplete_fields = ("biome",)
     filter_horizontal = ("watchers",)
     actions = STUDY_ACTIONS
-    readonly_fields = ("accession", "ena_study", "ena_accessions", "metadata", "downloads",
-                       "results_dir", "created_at", "updated_at")
+    readonly_fields = (
+        "accession",
+        "ena_study",
+        "ena_accessions",
+        "metadata",
+        "downloads",
+        "results_dir",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
         (None, {"fields": ("accession", "ena_study", "ena_accessions", "title")}),
         ("Curation", {"fields": ("biome", "watchers")}),
         ("Visibility (set on the ENA study)", {"fields": VISIBILITY_FIELDS}),
-        ("Results", {"fields": ("results_dir", "downloads", "metadata", "created_at", "updated_at")}),
+        (
+            "Results",
+            {"fields": ("results_dir", "downloads", "metadata", "created_at", "updated_at")},
+        ),
     )
     list_per_page = 50
     show_full_result_count = False
@@ -131,7 +161,10 @@ class SampleAdmin(AccessionSearchMixin, VisibilityReadOnly, admin.ModelAdmin):
     list_filter = ("is_private", "is_suppressed")
     list_select_related = ("biome",)
     search_fields = ("sample_title",)
-    accession_lookups = {"ena": "ena_accessions__has_accession", "ena_study": "studies__ena_accessions__has_accession"}
+    accession_lookups = {
+        "ena": "ena_accessions__has_accession",
+        "ena_study": "studies__ena_accessions__has_accession",
+    }
     autocomplete_fields = ("biome",)
     raw_id_fields = ("ena_sample", "studies")
     readonly_fields = ("accession", "ena_accessions", "metadata", "created_at", "updated_at")
@@ -141,13 +174,23 @@ class SampleAdmin(AccessionSearchMixin, VisibilityReadOnly, admin.ModelAdmin):
 
 @admin.register(Run)
 class RunAdmin(AccessionSearchMixin, VisibilityReadOnly, admin.ModelAdmin):
-    list_display = ("accession", "study_accession", "experiment_type", "instrument_platform",
-                    "instrument_model", "library_layout")
+    list_display = (
+        "accession",
+        "study_accession",
+        "experiment_type",
+        "instrument_platform",
+        "instrument_model",
+        "library_layout",
+    )
     list_filter = ("experiment_type", "library_strategy", "library_layout", "instrument_platform")
     list_select_related = ("study",)
     search_fields = ("instrument_model",)
-    accession_lookups = {"study": "study_id", "ena": "accession", "ena_sample": "sample__accession",
-                         "ena_study": "study__ena_accessions__has_accession"}
+    accession_lookups = {
+        "study": "study_id",
+        "ena": "accession",
+        "ena_sample": "sample__accession",
+        "ena_study": "study__ena_accessions__has_accession",
+    }
     raw_id_fields = ("study", "sample")
     readonly_fields = ("fastq_files", "metadata", "created_at", "updated_at")
     list_per_page = 50
@@ -172,19 +215,38 @@ class AssemblyAdmin(AccessionSearchMixin, VisibilityReadOnly, admin.ModelAdmin):
 
 @admin.register(Analysis)
 class AnalysisAdmin(AccessionSearchMixin, VisibilityReadOnly, admin.ModelAdmin):
-    list_display = ("accession", "study_accession", "subject", "experiment_type", "pipeline_version",
-                    "status_badge", "updated_at")
+    list_display = (
+        "accession",
+        "study_accession",
+        "subject",
+        "experiment_type",
+        "pipeline_version",
+        "status_badge",
+        "updated_at",
+    )
     list_filter = ("status", "experiment_type", "pipeline_version")
     list_select_related = ("study", "run", "assembly")
     search_fields = ("status_reason",)
-    accession_lookups = {"analysis": "pk", "study": "study_id", "ena_run": "run__accession",
-                         "ena_assembly": "assembly__accession", "ena_sample": "sample__accession",
-                         "ena_study": "study__ena_accessions__has_accession"}
+    accession_lookups = {
+        "analysis": "pk",
+        "study": "study_id",
+        "ena_run": "run__accession",
+        "ena_assembly": "assembly__accession",
+        "ena_sample": "sample__accession",
+        "ena_study": "study__ena_accessions__has_accession",
+    }
     raw_id_fields = ("study", "sample", "run", "assembly")
     # The annotations JSON can be megabytes: show its size, never put it in a form.
     exclude = ("annotations",)
-    readonly_fields = ("annotation_summary", "quality_control", "downloads", "metadata",
-                       "results_dir", "created_at", "updated_at")
+    readonly_fields = (
+        "annotation_summary",
+        "quality_control",
+        "downloads",
+        "metadata",
+        "results_dir",
+        "created_at",
+        "updated_at",
+    )
     list_per_page = 50
     show_full_result_count = False
 
@@ -200,13 +262,18 @@ class AnalysisAdmin(AccessionSearchMixin, VisibilityReadOnly, admin.ModelAdmin):
     def status_badge(self, obj: Analysis) -> str:
         colour = STATUS_COLOURS.get(AnalysisStatus(obj.status), "#6c757d")
         return format_html(
-            '<span title="{}" style="color:#fff;background:{};padding:2px 6px;border-radius:4px">{}</span>',
-            obj.status_reason, colour, obj.get_status_display(),
+            '<span title="{}" style="color:#fff;background:{};'
+            'padding:2px 6px;border-radius:4px">{}</span>',
+            obj.status_reason,
+            colour,
+            obj.get_status_display(),
         )
 
     @admin.display(description="annotations")
     def annotation_summary(self, obj: Analysis) -> str:
-        annotations = Analysis.objects.with_annotations().values_list("annotations", flat=True).get(pk=obj.pk)
+        annotations = (
+            Analysis.objects.with_annotations().values_list("annotations", flat=True).get(pk=obj.pk)
+        )
         if not annotations:
             return "—"
         return ", ".join(f"{kind}: {len(rows)} rows" for kind, rows in sorted(annotations.items()))

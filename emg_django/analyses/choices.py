@@ -45,8 +45,9 @@ class AnalysisStatus(models.TextChoices):
     @classmethod
     def terminal(cls) -> frozenset[AnalysisStatus]:
         """Statuses an analysis run ends in."""
-        return frozenset({cls.COMPLETED, cls.QC_FAILED, cls.FAILED, cls.BLOCKED,
-                          cls.ANNOTATIONS_IMPORTED})
+        return frozenset(
+            {cls.COMPLETED, cls.QC_FAILED, cls.FAILED, cls.BLOCKED, cls.ANNOTATIONS_IMPORTED}
+        )
 
 
 class LibraryLayout(models.TextChoices):

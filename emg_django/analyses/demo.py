@@ -53,39 +53,100 @@ class DemoStudy:
 
 STUDIES = (
     DemoStudy(
-        "PRJNA362212", "SRP125161",
+        "PRJNA362212",
+        "SRP125161",
         "Guaymas Basin hydrothermal sediment metagenomes",
         "root:Environmental:Aquatic:Marine:Hydrothermal vents",
-        (DemoRun("SRR6301444", "SAMN06251743", "WGS", "METAGENOMIC", LibraryLayout.PAIRED,
-                 "ILLUMINA", "Illumina HiSeq 2500"),),
+        (
+            DemoRun(
+                "SRR6301444",
+                "SAMN06251743",
+                "WGS",
+                "METAGENOMIC",
+                LibraryLayout.PAIRED,
+                "ILLUMINA",
+                "Illumina HiSeq 2500",
+            ),
+        ),
     ),
     DemoStudy(
-        "PRJEB41657", "ERP125469",
+        "PRJEB41657",
+        "ERP125469",
         "HoloFood salmon gut metagenomes",
         "root:Host-associated:Fish:Digestive system",
-        (DemoRun("ERR4918394", "SAMEA7687881", "WGS", "METAGENOMIC", LibraryLayout.PAIRED,
-                 "DNBSEQ", "DNBSEQ-G400"),
-         DemoRun("ERR4918397", "SAMEA7687882", "WGS", "METAGENOMIC", LibraryLayout.PAIRED,
-                 "DNBSEQ", "DNBSEQ-G400"),
-         DemoRun("ERR4918398", "SAMEA7678309", "RNA-Seq", "METATRANSCRIPTOMIC", LibraryLayout.PAIRED,
-                 "DNBSEQ", "DNBSEQ-G400")),
+        (
+            DemoRun(
+                "ERR4918394",
+                "SAMEA7687881",
+                "WGS",
+                "METAGENOMIC",
+                LibraryLayout.PAIRED,
+                "DNBSEQ",
+                "DNBSEQ-G400",
+            ),
+            DemoRun(
+                "ERR4918397",
+                "SAMEA7687882",
+                "WGS",
+                "METAGENOMIC",
+                LibraryLayout.PAIRED,
+                "DNBSEQ",
+                "DNBSEQ-G400",
+            ),
+            DemoRun(
+                "ERR4918398",
+                "SAMEA7678309",
+                "RNA-Seq",
+                "METATRANSCRIPTOMIC",
+                LibraryLayout.PAIRED,
+                "DNBSEQ",
+                "DNBSEQ-G400",
+            ),
+        ),
         assembly="ERZ2626953",
     ),
     DemoStudy(
-        "PRJEB99901", "ERP999901",
+        "PRJEB99901",
+        "ERP999901",
         "Demo: 16S rRNA amplicons of grassland soil",
         "root:Environmental:Terrestrial:Soil:Grasslands",
-        (DemoRun("ERR9999011", "SAMEA99999011", "AMPLICON", "METAGENOMIC", LibraryLayout.PAIRED,
-                 "ILLUMINA", "Illumina MiSeq"),
-         DemoRun("ERR9999012", "SAMEA99999012", "AMPLICON", "METAGENOMIC", LibraryLayout.SINGLE,
-                 "ILLUMINA", "Illumina MiSeq")),
+        (
+            DemoRun(
+                "ERR9999011",
+                "SAMEA99999011",
+                "AMPLICON",
+                "METAGENOMIC",
+                LibraryLayout.PAIRED,
+                "ILLUMINA",
+                "Illumina MiSeq",
+            ),
+            DemoRun(
+                "ERR9999012",
+                "SAMEA99999012",
+                "AMPLICON",
+                "METAGENOMIC",
+                LibraryLayout.SINGLE,
+                "ILLUMINA",
+                "Illumina MiSeq",
+            ),
+        ),
     ),
     DemoStudy(
-        "PRJEB99902", "ERP999902",
+        "PRJEB99902",
+        "ERP999902",
         "Demo: embargoed wastewater metagenomes (private)",
         "root:Engineered:Wastewater",
-        (DemoRun("ERR9999021", "SAMEA99999021", "WGS", "METAGENOMIC", LibraryLayout.PAIRED,
-                 "ILLUMINA", "Illumina NovaSeq 6000"),),
+        (
+            DemoRun(
+                "ERR9999021",
+                "SAMEA99999021",
+                "WGS",
+                "METAGENOMIC",
+                LibraryLayout.PAIRED,
+                "ILLUMINA",
+                "Illumina NovaSeq 6000",
+            ),
+        ),
         private=True,
     ),
 )
@@ -96,7 +157,10 @@ SSU_TAXONOMY = (
     ("sk__Bacteria;k__;p__Bacillota;c__Clostridia", 402),
     ("sk__Archaea;k__;p__Thermoproteota", 57),
 )
-PFAMS = (("PF00005", "ABC transporter", 210), ("PF00072", "Response regulator receiver domain", 118))
+PFAMS = (
+    ("PF00005", "ABC transporter", 210),
+    ("PF00072", "Response regulator receiver domain", 118),
+)
 
 
 def _md5(text: str) -> str:
@@ -107,28 +171,50 @@ def _fastq_files(run: DemoRun) -> list[dict[str, object]]:
     prefix = f"ftp.sra.ebi.ac.uk/vol1/fastq/{run.accession[:6]}/{run.accession}/{run.accession}"
     reads = ("_1", "_2") if run.layout == LibraryLayout.PAIRED else ("",)
     return [
-        {"url": f"{prefix}{read}.fastq.gz", "md5": _md5(run.accession + read), "size_bytes": 1_000_000 + i}
+        {
+            "url": f"{prefix}{read}.fastq.gz",
+            "md5": _md5(run.accession + read),
+            "size_bytes": 1_000_000 + i,
+        }
         for i, read in enumerate(reads)
     ]
 
 
 def _downloads(run_accession: str, experiment_type: ExperimentType) -> list[dict[str, object]]:
     downloads: list[dict[str, object]] = [
-        {"alias": f"{run_accession}_qc_summary.json", "path": f"qc/{run_accession}_qc_summary.json",
-         "file_type": DownloadFileType.JSON, "download_type": DownloadType.QUALITY_CONTROL,
-         "download_group": "quality_control", "short_description": "QC summary",
-         "long_description": "Read counts before and after quality control", "file_size_bytes": 812},
-        {"alias": f"{run_accession}_SILVA-SSU.tsv", "path": f"taxonomy-summary/SILVA-SSU/{run_accession}_SILVA-SSU.tsv",
-         "file_type": DownloadFileType.TSV, "download_type": DownloadType.TAXONOMIC_ANALYSIS,
-         "download_group": "taxonomies.closed_reference.ssu", "short_description": "SSU taxonomy",
-         "long_description": "Organism counts against SILVA SSU", "file_size_bytes": 4096},
+        {
+            "alias": f"{run_accession}_qc_summary.json",
+            "path": f"qc/{run_accession}_qc_summary.json",
+            "file_type": DownloadFileType.JSON,
+            "download_type": DownloadType.QUALITY_CONTROL,
+            "download_group": "quality_control",
+            "short_description": "QC summary",
+            "long_description": "Read counts before and after quality control",
+            "file_size_bytes": 812,
+        },
+        {
+            "alias": f"{run_accession}_SILVA-SSU.tsv",
+            "path": f"taxonomy-summary/SILVA-SSU/{run_accession}_SILVA-SSU.tsv",
+            "file_type": DownloadFileType.TSV,
+            "download_type": DownloadType.TAXONOMIC_ANALYSIS,
+            "download_group": "taxonomies.closed_reference.ssu",
+            "short_description": "SSU taxonomy",
+            "long_description": "Organism counts against SILVA SSU",
+            "file_size_bytes": 4096,
+        },
     ]
     if experiment_type != ExperimentType.AMPLICON:
         downloads.append(
-            {"alias": f"{run_accession}_pfam.tsv", "path": f"function-summary/pfam/{run_accession}_pfam.tsv",
-             "file_type": DownloadFileType.TSV, "download_type": DownloadType.FUNCTIONAL_ANALYSIS,
-             "download_group": "functional_annotation.pfam", "short_description": "Pfam summary",
-             "long_description": "Counts of Pfam domains", "file_size_bytes": 2048}
+            {
+                "alias": f"{run_accession}_pfam.tsv",
+                "path": f"function-summary/pfam/{run_accession}_pfam.tsv",
+                "file_type": DownloadFileType.TSV,
+                "download_type": DownloadType.FUNCTIONAL_ANALYSIS,
+                "download_group": "functional_annotation.pfam",
+                "short_description": "Pfam summary",
+                "long_description": "Counts of Pfam domains",
+                "file_size_bytes": 2048,
+            }
         )
     return downloads
 
@@ -167,62 +253,108 @@ def _load_study(spec: DemoStudy, now: object) -> None:
     owner = DEMO_PRIVATE_OWNER if spec.private else None
     ena_study, _ = ena_models.Study.objects.update_or_create(
         accession=spec.accession,
-        defaults={"additional_accessions": [spec.secondary], "title": spec.title, "is_private": spec.private,
-                  "webin_submitter": owner, "fetched_at": now,
-                  "metadata": {"study_title": spec.title, "secondary_study_accession": spec.secondary}},
+        defaults={
+            "additional_accessions": [spec.secondary],
+            "title": spec.title,
+            "is_private": spec.private,
+            "webin_submitter": owner,
+            "fetched_at": now,
+            "metadata": {"study_title": spec.title, "secondary_study_accession": spec.secondary},
+        },
     )
     biome = Biome.for_lineage(spec.biome)
     study, _ = Study.objects.update_or_create(
         ena_study=ena_study,
-        defaults={"ena_accessions": [spec.accession, spec.secondary], "title": spec.title, "biome": biome,
-                  "results_dir": f"{spec.secondary[:6]}/{spec.secondary}"},
+        defaults={
+            "ena_accessions": [spec.accession, spec.secondary],
+            "title": spec.title,
+            "biome": biome,
+            "results_dir": f"{spec.secondary[:6]}/{spec.secondary}",
+        },
     )
     runs = []
     for run_spec in spec.runs:
         ena_sample, _ = ena_models.Sample.objects.update_or_create(
             accession=run_spec.sample,
-            defaults={"study": ena_study, "title": f"{spec.title}: sample {run_spec.sample}", "fetched_at": now},
+            defaults={
+                "study": ena_study,
+                "title": f"{spec.title}: sample {run_spec.sample}",
+                "fetched_at": now,
+            },
         )
         sample, _ = Sample.objects.update_or_create(
             accession=run_spec.sample,
-            defaults={"ena_sample": ena_sample, "ena_accessions": [run_spec.sample],
-                      "sample_title": ena_sample.title, "biome": biome},
+            defaults={
+                "ena_sample": ena_sample,
+                "ena_accessions": [run_spec.sample],
+                "sample_title": ena_sample.title,
+                "biome": biome,
+            },
         )
         sample.studies.add(study)
         experiment_type = infer_experiment_type(run_spec.strategy, run_spec.source)
         run, _ = Run.objects.update_or_create(
             accession=run_spec.accession,
-            defaults={"study": study, "sample": sample, "experiment_type": experiment_type,
-                      "instrument_platform": run_spec.platform, "instrument_model": run_spec.model,
-                      "library_strategy": run_spec.strategy, "library_source": run_spec.source,
-                      "library_layout": run_spec.layout, "fastq_files": _fastq_files(run_spec)},
+            defaults={
+                "study": study,
+                "sample": sample,
+                "experiment_type": experiment_type,
+                "instrument_platform": run_spec.platform,
+                "instrument_model": run_spec.model,
+                "library_strategy": run_spec.strategy,
+                "library_source": run_spec.source,
+                "library_layout": run_spec.layout,
+                "fastq_files": _fastq_files(run_spec),
+            },
         )
         runs.append(run)
-        _analysis(study, sample, run_accession=run.accession, run=run, experiment_type=experiment_type)
+        _analysis(
+            study, sample, run_accession=run.accession, run=run, experiment_type=experiment_type
+        )
     if spec.assembly:
         assembly, _ = Assembly.objects.update_or_create(
             accession=spec.assembly,
-            defaults={"study": study, "sample": runs[0].sample, "assembler_name": "metaspades",
-                      "assembler_version": "3.15.3"},
+            defaults={
+                "study": study,
+                "sample": runs[0].sample,
+                "assembler_name": "metaspades",
+                "assembler_version": "3.15.3",
+            },
         )
         assembly.runs.set(runs[:1])
-        _analysis(study, runs[0].sample, run_accession=spec.assembly, assembly=assembly,
-                  experiment_type=ExperimentType.ASSEMBLY)
+        _analysis(
+            study,
+            runs[0].sample,
+            run_accession=spec.assembly,
+            assembly=assembly,
+            experiment_type=ExperimentType.ASSEMBLY,
+        )
     # Everything under the study takes its visibility from the ENA study.
     propagate_visibility([ena_study.pk])
 
 
 def _analysis(
-    study: Study, sample: Sample, *, run_accession: str, experiment_type: ExperimentType,
-    run: Run | None = None, assembly: Assembly | None = None,
+    study: Study,
+    sample: Sample,
+    *,
+    run_accession: str,
+    experiment_type: ExperimentType,
+    run: Run | None = None,
+    assembly: Assembly | None = None,
 ) -> None:
     Analysis.objects.update_or_create(
-        run=run, assembly=assembly, pipeline_version=PipelineVersion.V6,
+        run=run,
+        assembly=assembly,
+        pipeline_version=PipelineVersion.V6,
         defaults={
-            "study": study, "sample": sample, "experiment_type": experiment_type,
+            "study": study,
+            "sample": sample,
+            "experiment_type": experiment_type,
             "status": AnalysisStatus.ANNOTATIONS_IMPORTED,
-            "quality_control": {"before_filtering": {"total_reads": 120_000},
-                                "after_filtering": {"total_reads": 98_765}},
+            "quality_control": {
+                "before_filtering": {"total_reads": 120_000},
+                "after_filtering": {"total_reads": 98_765},
+            },
             "annotations": _annotations(experiment_type),
             "downloads": _downloads(run_accession, experiment_type),
             "results_dir": f"{study.results_dir}/analyses/{run_accession}",

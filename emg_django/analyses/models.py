@@ -9,7 +9,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from emg_django.analyses.choices import AnalysisStatus, ExperimentType, LibraryLayout, PipelineVersion
+from emg_django.analyses.choices import (
+    AnalysisStatus,
+    ExperimentType,
+    LibraryLayout,
+    PipelineVersion,
+)
 from emg_django.analyses.schemas import Annotations, DownloadFile, FastqFile
 from emg_django.core.accessions import MGnifyPrefix, format_accession, parse_accession
 from emg_django.core.fields import AccessionsField, PydanticJSONField
@@ -20,7 +25,6 @@ BIOME_SEPARATOR = ":"
 BIOME_ROOT = "root"
 #: Preferred ENA study accession when a study has several: the BioProject.
 PREFERRED_STUDY_ACCESSION = re.compile(r"^PRJ[EDN][A-Z]\d+$")
-
 
 
 class BiomeQuerySet(models.QuerySet):
@@ -43,16 +47,13 @@ class Biome(models.Model):
         ordering = ["lineage"]
         indexes = [
             # LIKE 'prefix%' on Postgres needs the pattern opclass (the DB collation is not C).
-            models.Index(fields=["lineage"], name="biome_lineage_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["lineage"], name="biome_lineage_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ]
 
     def __str__(self) -> str:
         return self.lineage
-
-    def clean(self) -> None:
-        parts = self.lineage.split(BIOME_SEPARATOR)
-        if parts[0] != BIOME_ROOT or not all(part.strip() for part in parts):
-            raise ValidationError({"lineage": f"a lineage starts with '{BIOME_ROOT}' and has no empty parts"})
 
     def save(self, *args: object, **kwargs: object) -> None:
         parts = self.lineage.split(BIOME_SEPARATOR)
@@ -61,10 +62,22 @@ class Biome(models.Model):
             self.biome_name = parts[-1]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
+    def clean(self) -> None:
+        parts = self.lineage.split(BIOME_SEPARATOR)
+        if parts[0] != BIOME_ROOT or not all(part.strip() for part in parts):
+            raise ValidationError(
+                {"lineage": f"a lineage starts with '{BIOME_ROOT}' and has no empty parts"}
+            )
+
     @classmethod
     def for_lineage(cls, lineage: str) -> Biome:
-        """The biome of ``lineage``, created with its ancestors if missing."""
-        parts = lineage.strip().split(BIOME_SEPARATOR)
+        """The biome of ``lineage``, created with its ancestors if missing.
+
+        :raises ValidationError: when ``lineage`` is not ``root:…`` without empty parts.
+        """
+        lineage = lineage.strip()
+        cls(lineage=lineage).clean()
+        parts = lineage.split(BIOME_SEPARATOR)
         biome = None
         for depth in range(1, len(parts) + 1):
             biome, _ = cls.objects.get_or_create(lineage=BIOME_SEPARATOR.join(parts[:depth]))
@@ -89,10 +102,14 @@ class Study(MGnifyObject):
     )
     ena_accessions = AccessionsField(help_text="All the ENA study's accessions (PRJ…, ERP…).")
     title = models.TextField(blank=True, default="")
-    biome = models.ForeignKey(Biome, null=True, blank=True, on_delete=models.SET_NULL, related_name="studies")
+    biome = models.ForeignKey(
+        Biome, null=True, blank=True, on_delete=models.SET_NULL, related_name="studies"
+    )
     downloads = PydanticJSONField(schema=list[DownloadFile], default=list, blank=True)
     results_dir = models.CharField(max_length=512, blank=True, default="")
-    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="watched_studies")
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="watched_studies"
+    )
 
     class Meta:
         verbose_name_plural = "studies"
@@ -122,10 +139,14 @@ class Sample(MGnifyObject):
     ena_sample = models.OneToOneField(
         ena_models.Sample, on_delete=models.PROTECT, related_name="mgnify_sample"
     )
-    accession = models.CharField(max_length=32, unique=True, help_text="Primary ENA accession (SAM…).")
+    accession = models.CharField(
+        max_length=32, unique=True, help_text="Primary ENA accession (SAM…)."
+    )
     ena_accessions = AccessionsField(help_text="All its ENA accessions (SAM…, ERS…).")
     sample_title = models.TextField(blank=True, default="")
-    biome = models.ForeignKey(Biome, null=True, blank=True, on_delete=models.SET_NULL, related_name="samples")
+    biome = models.ForeignKey(
+        Biome, null=True, blank=True, on_delete=models.SET_NULL, related_name="samples"
+    )
     studies = models.ManyToManyField(Study, related_name="samples")
 
     class Meta:
@@ -147,7 +168,9 @@ class Run(MGnifyObject):
     instrument_platform = models.CharField(max_length=100, blank=True, default="")
     instrument_model = models.CharField(max_length=100, blank=True, default="")
     library_strategy = models.CharField(max_length=100, blank=True, default="")
-    library_layout = models.CharField(max_length=10, choices=LibraryLayout.choices, blank=True, default="")
+    library_layout = models.CharField(
+        max_length=10, choices=LibraryLayout.choices, blank=True, default=""
+    )
     library_source = models.CharField(max_length=100, blank=True, default="")
     fastq_files = PydanticJSONField(schema=list[FastqFile], default=list, blank=True)
 
@@ -163,14 +186,25 @@ class Assembly(MGnifyObject):
 
     accession = models.CharField(max_length=32, unique=True)
     study = models.ForeignKey(
-        Study, on_delete=models.CASCADE, related_name="assemblies", help_text="Study it is filed under."
+        Study,
+        on_delete=models.CASCADE,
+        related_name="assemblies",
+        help_text="Study it is filed under.",
     )
     reads_study = models.ForeignKey(
-        Study, null=True, blank=True, on_delete=models.SET_NULL, related_name="assemblies_of_reads",
+        Study,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assemblies_of_reads",
         help_text="Study of the reads it was assembled from, when different.",
     )
-    sample = models.ForeignKey(Sample, null=True, blank=True, on_delete=models.SET_NULL, related_name="assemblies")
-    runs = models.ManyToManyField(Run, blank=True, related_name="assemblies", help_text="Several for a co-assembly.")
+    sample = models.ForeignKey(
+        Sample, null=True, blank=True, on_delete=models.SET_NULL, related_name="assemblies"
+    )
+    runs = models.ManyToManyField(
+        Run, blank=True, related_name="assemblies", help_text="Several for a co-assembly."
+    )
     assembler_name = models.CharField(max_length=100, blank=True, default="")
     assembler_version = models.CharField(max_length=50, blank=True, default="")
     status = models.JSONField(default=dict, blank=True, help_text="Flags (e.g. assembly_uploaded).")
@@ -199,20 +233,30 @@ class Analysis(MGnifyObject):
     """One pipeline run on one run or assembly (``MGYA…``)."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analyses")
-    sample = models.ForeignKey(Sample, null=True, blank=True, on_delete=models.SET_NULL, related_name="analyses")
-    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses")
+    sample = models.ForeignKey(
+        Sample, null=True, blank=True, on_delete=models.SET_NULL, related_name="analyses"
+    )
+    run = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
+    )
     assembly = models.ForeignKey(
         Assembly, null=True, blank=True, on_delete=models.CASCADE, related_name="analyses"
     )
     experiment_type = models.CharField(
         max_length=5, choices=ExperimentType.choices, default=ExperimentType.UNKNOWN, db_index=True
     )
-    pipeline_version = models.CharField(max_length=5, choices=PipelineVersion.choices, db_index=True)
+    pipeline_version = models.CharField(
+        max_length=5, choices=PipelineVersion.choices, db_index=True
+    )
     status = models.CharField(
         max_length=24, choices=AnalysisStatus.choices, default=AnalysisStatus.PENDING, db_index=True
     )
-    status_reason = models.TextField(blank=True, default="", help_text="Why it failed or is blocked.")
-    quality_control = models.JSONField(default=dict, blank=True, help_text="QC summary of the pipeline.")
+    status_reason = models.TextField(
+        blank=True, default="", help_text="Why it failed or is blocked."
+    )
+    quality_control = models.JSONField(
+        default=dict, blank=True, help_text="QC summary of the pipeline."
+    )
     annotations = PydanticJSONField(schema=Annotations, default=dict, blank=True)
     downloads = PydanticJSONField(schema=list[DownloadFile], default=list, blank=True)
     results_dir = models.CharField(max_length=512, blank=True, default="")
@@ -228,15 +272,19 @@ class Analysis(MGnifyObject):
                 name="analysis_of_run_or_assembly",
             ),
             models.UniqueConstraint(
-                fields=["run", "pipeline_version"], condition=Q(run__isnull=False),
+                fields=["run", "pipeline_version"],
+                condition=Q(run__isnull=False),
                 name="one_analysis_per_run_and_pipeline",
             ),
             models.UniqueConstraint(
-                fields=["assembly", "pipeline_version"], condition=Q(assembly__isnull=False),
+                fields=["assembly", "pipeline_version"],
+                condition=Q(assembly__isnull=False),
                 name="one_analysis_per_assembly_and_pipeline",
             ),
         ]
-        indexes = [models.Index(fields=["study", "pipeline_version"], name="analysis_study_pipeline")]
+        indexes = [
+            models.Index(fields=["study", "pipeline_version"], name="analysis_study_pipeline")
+        ]
 
     def __str__(self) -> str:
         return self.accession

@@ -25,7 +25,9 @@ class DownloadFile(_Strict):
     path: str = Field(min_length=1, description="Path relative to the object's results dir.")
     file_type: DownloadFileType
     download_type: DownloadType
-    download_group: str | None = Field(default=None, description="e.g. taxonomies.closed_reference.ssu")
+    download_group: str | None = Field(
+        default=None, description="e.g. taxonomies.closed_reference.ssu"
+    )
     short_description: str = ""
     long_description: str = ""
     file_size_bytes: NonNegativeInt | None = None

@@ -59,6 +59,8 @@ def _matches(values: dict[str, object]) -> Q:
 
 
 @receiver(post_save, sender=ena_models.Study, dispatch_uid="emg_propagate_visibility")
-def _on_ena_study_saved(sender: type, instance: ena_models.Study, created: bool, **_: object) -> None:
+def _on_ena_study_saved(
+    sender: type, instance: ena_models.Study, created: bool, **_: object
+) -> None:
     if not created:
         propagate_visibility([instance.pk])

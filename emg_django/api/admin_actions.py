@@ -30,7 +30,9 @@ REQUESTED_BY_TAG = "emg/requested_by"
 class StaffBasicAuth(HttpBasicAuth):
     """HTTP Basic with the credentials of an active staff account."""
 
-    def authenticate(self, request: HttpRequest, username: str, password: str) -> AbstractBaseUser | None:
+    def authenticate(
+        self, request: HttpRequest, username: str, password: str
+    ) -> AbstractBaseUser | None:
         user = authenticate(request, username=username, password=password)
         return user if user is not None and user.is_active and user.is_staff else None
 
@@ -66,8 +68,15 @@ class LaunchedRunSchema(Schema):
     url: str = Field(description="The run in the Dagster UI.")
 
 
-LAUNCH_RESPONSES = {201: LaunchedRunSchema, 400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema,
-                    409: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema}
+LAUNCH_RESPONSES = {
+    201: LaunchedRunSchema,
+    400: ErrorSchema,
+    401: ErrorSchema,
+    404: ErrorSchema,
+    409: ErrorSchema,
+    422: ErrorSchema,
+    503: ErrorSchema,
+}
 
 
 def _study(accession: str) -> Study:
@@ -82,17 +91,28 @@ def _study(accession: str) -> Study:
     return study
 
 
-def _launch(request: HttpRequest, accession: str, job_name: str, run_config: dict[str, Any]) -> Status:
+def _launch(
+    request: HttpRequest, accession: str, job_name: str, run_config: dict[str, Any]
+) -> Status:
     study = _study(accession)
     try:
         run = DagsterLauncher().launch(
-            job_name, study.ena_study.accession, run_config=run_config,
+            job_name,
+            study.ena_study.accession,
+            run_config=run_config,
             tags={REQUESTED_BY_TAG: request.auth.get_username()},
         )
     except LaunchError as exc:
         raise HttpError(int(exc.problem), str(exc)) from exc
-    return Status(201, {"run_id": run.run_id, "job_name": run.job_name, "partition_key": run.partition_key,
-                        "url": run.url})
+    return Status(
+        201,
+        {
+            "run_id": run.run_id,
+            "job_name": run.job_name,
+            "partition_key": run.partition_key,
+            "url": run.url,
+        },
+    )
 
 
 @router.post(
@@ -100,7 +120,8 @@ def _launch(request: HttpRequest, accession: str, job_name: str, run_config: dic
     response=LAUNCH_RESPONSES,
     operation_id="admin_analyse_study",
     summary="Analyse a study with a pipeline (staff)",
-    description="Launches the pipeline's Dagster job for the study's partition and returns the run. "
+    description="Launches the pipeline's Dagster job for the study's partition "
+    "and returns the run. "
     "503 when Dagster is unreachable, 404 for an unknown study.",
 )
 def analyse_study(request: HttpRequest, accession: str, body: AnalyseRequest) -> Status:

@@ -5,8 +5,11 @@ Mounted at ``api.prefix`` (``/api/v2/``): Swagger UI at ``docs``, the schema at 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from ninja import NinjaAPI, Router
+from ninja.openapi.schema import OpenAPISchema
 
 from emg_django.api import (
     admin_actions,
@@ -31,7 +34,33 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 check_configuration()
 
-api = NinjaAPI(
+
+def document_authentication(schema: OpenAPISchema, media_type: str) -> None:
+    """Say in ``schema`` what the authenticators do: a token is optional on public endpoints
+    (``{}``, anonymous, is an alternative to the bearer) and any authenticated endpoint may
+    answer 401 (a bad or expired token), with the usual ``{detail}`` body."""
+    optional = {OptionalWebinAuth.__name__: []}
+    error = {"$ref": f"#/components/schemas/{ErrorSchema.__name__}"}
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            security = operation.get("security")
+            if not security:
+                continue
+            if optional in security and {} not in security:
+                security.append({})
+            operation["responses"].setdefault(
+                401, {"description": "Unauthorized", "content": {media_type: {"schema": error}}}
+            )
+
+
+class MGnifyAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
+        schema = super().get_openapi_schema(**kwargs)
+        document_authentication(schema, self.renderer.media_type)
+        return schema
+
+
+api = MGnifyAPI(
     title="MGnify API",
     version="2.0.0",
     description=DESCRIPTION,

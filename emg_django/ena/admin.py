@@ -8,10 +8,24 @@ from emg_django.ena.models import Sample, Study
 
 
 class ENAObjectAdmin(admin.ModelAdmin):
-    list_display = ("accession", "title", "is_private", "is_suppressed", "webin_submitter", "fetched_at")
+    list_display = (
+        "accession",
+        "title",
+        "is_private",
+        "is_suppressed",
+        "webin_submitter",
+        "fetched_at",
+    )
     list_filter = ("is_private", "is_suppressed")
     search_fields = ("accession", "title", "webin_submitter")
-    readonly_fields = ("accession", "additional_accessions", "metadata", "fetched_at", "created_at", "updated_at")
+    readonly_fields = (
+        "accession",
+        "additional_accessions",
+        "metadata",
+        "fetched_at",
+        "created_at",
+        "updated_at",
+    )
     list_per_page = 50
     show_full_result_count = False
 
@@ -20,8 +34,10 @@ class ENAObjectAdmin(admin.ModelAdmin):
 class ENAStudyAdmin(ENAObjectAdmin):
     fieldsets = (
         (None, {"fields": ("accession", "additional_accessions", "title")}),
-        ("Visibility (propagates to every MGnify object of the study)",
-         {"fields": ("is_private", "is_suppressed", "webin_submitter")}),
+        (
+            "Visibility (propagates to every MGnify object of the study)",
+            {"fields": ("is_private", "is_suppressed", "webin_submitter")},
+        ),
         ("From ENA", {"fields": ("metadata", "fetched_at", "created_at", "updated_at")}),
     )
 

@@ -14,7 +14,9 @@ class ENAObject(VisibilityControlledModel, TimeStampedModel):
     accession = models.CharField(max_length=32, unique=True, help_text="Primary ENA accession.")
     additional_accessions = AccessionsField(help_text="Secondary accessions (ERP…, ERS…).")
     title = models.TextField(blank=True, default="")
-    metadata = models.JSONField(default=dict, blank=True, help_text="ENA's record, empty fields out.")
+    metadata = models.JSONField(
+        default=dict, blank=True, help_text="ENA's record, empty fields out."
+    )
     fetched_at = models.DateTimeField(null=True, blank=True, help_text="Last read from ENA.")
 
     class Meta:
@@ -26,7 +28,10 @@ class ENAObject(VisibilityControlledModel, TimeStampedModel):
     @property
     def accessions(self) -> list[str]:
         """Primary accession first, then the secondary ones."""
-        return [self.accession, *[acc for acc in self.additional_accessions if acc != self.accession]]
+        return [
+            self.accession,
+            *[acc for acc in self.additional_accessions if acc != self.accession],
+        ]
 
 
 class Study(ENAObject):

@@ -23,8 +23,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _admin_connection() -> psycopg2.extensions.connection:
     db = settings.DATABASES["default"]
-    connection = psycopg2.connect(dbname="postgres", user=db["USER"] or None, host=db["HOST"] or None,
-                                  port=db["PORT"] or None, password=db["PASSWORD"] or None)
+    connection = psycopg2.connect(
+        dbname="postgres",
+        user=db["USER"] or None,
+        host=db["HOST"] or None,
+        port=db["PORT"] or None,
+        password=db["PASSWORD"] or None,
+    )
     connection.autocommit = True
     return connection
 
@@ -46,7 +51,9 @@ def dagster_database() -> Iterator[str]:
 
 
 @pytest.fixture
-def production_instance(dagster_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dg.DagsterInstance]:
+def production_instance(
+    dagster_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dg.DagsterInstance]:
     db = settings.DATABASES["default"]
     monkeypatch.setenv("DAGSTER_PG_USERNAME", db["USER"] or "postgres")
     monkeypatch.setenv("DAGSTER_PG_PASSWORD", db["PASSWORD"] or "")
@@ -75,7 +82,9 @@ def test_production_instance_stores_on_postgres_and_materialises(production_inst
     assert instance.run_retries_max_retries == 2
 
     add_study_partitions(instance, [HOLOFOOD_STUDY])
-    result = dg.materialize(INGEST_ASSETS, partition_key=HOLOFOOD_STUDY, instance=instance, resources={"ena": ena})
+    result = dg.materialize(
+        INGEST_ASSETS, partition_key=HOLOFOOD_STUDY, instance=instance, resources={"ena": ena}
+    )
 
     assert result.success
     [run] = instance.get_runs()

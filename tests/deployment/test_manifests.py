@@ -18,8 +18,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENT = ROOT / "deployment"
 EMG_VARIABLE = re.compile(r"\bEMG_[A-Z0-9_]+\b")
 #: Variables read by Dagster's instance config (dagster.yaml), not by EMGConfig.
-DAGSTER_VARIABLES = {"DAGSTER_PG_USERNAME", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_HOST", "DAGSTER_PG_PORT",
-                     "DAGSTER_PG_DB", "DAGSTER_COMPUTE_LOGS_DIR"}
+DAGSTER_VARIABLES = {
+    "DAGSTER_PG_USERNAME",
+    "DAGSTER_PG_PASSWORD",
+    "DAGSTER_PG_HOST",
+    "DAGSTER_PG_PORT",
+    "DAGSTER_PG_DB",
+    "DAGSTER_COMPUTE_LOGS_DIR",
+}
 
 
 def _documents(path: Path) -> list[Any]:
@@ -49,10 +55,19 @@ def test_the_variable_checker_can_fail() -> None:
     assert not _known_variable("EMG_DATABASE__URL__X")
 
 
-@pytest.mark.parametrize("path", [ROOT / "docker-compose.yaml", *sorted(DEPLOYMENT.rglob("*.yaml")),
-                                  DEPLOYMENT / "compose.env.example"], ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path",
+    [
+        ROOT / "docker-compose.yaml",
+        *sorted(DEPLOYMENT.rglob("*.yaml")),
+        DEPLOYMENT / "compose.env.example",
+    ],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
 def test_every_emg_variable_is_a_setting(path: Path) -> None:
-    unknown = sorted({name for name in EMG_VARIABLE.findall(path.read_text()) if not _known_variable(name)})
+    unknown = sorted(
+        {name for name in EMG_VARIABLE.findall(path.read_text()) if not _known_variable(name)}
+    )
     assert not unknown, f"{path.name} names settings EMGConfig does not have: {unknown}"
 
 
@@ -64,7 +79,9 @@ def test_compose_services_and_references() -> None:
         build = service.get("build")
         if build:
             context = ROOT / (build["context"] if isinstance(build, dict) else build)
-            dockerfile = build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+            dockerfile = (
+                build.get("dockerfile", "Dockerfile") if isinstance(build, dict) else "Dockerfile"
+            )
             assert (context / dockerfile).is_file(), name
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
@@ -93,7 +110,9 @@ def test_dockerfile_copies_what_exists() -> None:
 
 
 def test_kubernetes_manifests() -> None:
-    documents = [doc for path in sorted((DEPLOYMENT / "k8s").glob("*.yaml")) for doc in _documents(path)]
+    documents = [
+        doc for path in sorted((DEPLOYMENT / "k8s").glob("*.yaml")) for doc in _documents(path)
+    ]
     kinds = {doc["kind"] for doc in documents}
     assert {"ConfigMap", "Deployment", "Service", "Ingress", "Job"} <= kinds
     for doc in documents:
@@ -101,14 +120,24 @@ def test_kubernetes_manifests() -> None:
     config_maps = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "ConfigMap"}
     [deployment] = [doc for doc in documents if doc["kind"] == "Deployment"]
     [container] = deployment["spec"]["template"]["spec"]["containers"]
-    assert deployment["spec"]["selector"]["matchLabels"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    assert (
+        deployment["spec"]["selector"]["matchLabels"].items()
+        <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    )
     refs = container["envFrom"]
     assert {ref["configMapRef"]["name"] for ref in refs if "configMapRef" in ref} <= config_maps
     assert any("secretRef" in ref for ref in refs), "secrets come by reference"
     [service] = [doc for doc in documents if doc["kind"] == "Service"]
-    assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    assert (
+        service["spec"]["selector"].items()
+        <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    )
     [ingress] = [doc for doc in documents if doc["kind"] == "Ingress"]
-    backends = {p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]}
+    backends = {
+        p["backend"]["service"]["name"]
+        for r in ingress["spec"]["rules"]
+        for p in r["http"]["paths"]
+    }
     assert backends == {service["metadata"]["name"]}
     for doc in documents:
         assert "password" not in yaml.safe_dump(doc.get("data", {})).lower()

@@ -55,7 +55,9 @@ def test_nested_variables_override(clean_env: pytest.MonkeyPatch) -> None:
         ("EMG_PIPELINES__RAWREADS__CHUNK_SIZE", "zero"),
     ],
 )
-def test_invalid_values_name_the_variable(clean_env: pytest.MonkeyPatch, variable: str, value: str) -> None:
+def test_invalid_values_name_the_variable(
+    clean_env: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
     clean_env.setenv(variable, value)
     with pytest.raises(ConfigError, match=variable):
         load_config()

@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import dagster as dg
 import httpx
 import pytest
 from django.conf import settings
@@ -25,7 +24,12 @@ from emg_django.analyses.models import Study
 from emg_django.config import DagsterConfig, get_config
 from emg_django.dagster_launcher import DagsterLauncher, LaunchError, LaunchProblem
 from tests.factories import make_study
-from tests.fakes.ena.datasets import DATAHUB_PASSWORD, DATAHUB_USERNAME, HOLOFOOD_STUDY, seed_realistic
+from tests.fakes.ena.datasets import (
+    DATAHUB_PASSWORD,
+    DATAHUB_USERNAME,
+    HOLOFOOD_STUDY,
+    seed_realistic,
+)
 from tests.fakes.ena.server import FakeENA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +44,9 @@ def _free_port() -> int:
 
 def _database_url() -> str:
     db = settings.DATABASES["default"]
-    return f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return (
+        f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +57,9 @@ def fake() -> Iterator[FakeENA]:
 
 
 @pytest.fixture(scope="module")
-def webserver(tmp_path_factory: pytest.TempPathFactory, fake: FakeENA, django_db_setup, django_db_blocker) -> Iterator[str]:  # noqa: ANN001
+def webserver(
+    tmp_path_factory: pytest.TempPathFactory, fake: FakeENA, django_db_setup, django_db_blocker
+) -> Iterator[str]:  # noqa: ANN001
     """A dagster-webserver on the project's workspace; its runs write to the test database."""
     home = tmp_path_factory.mktemp("dagster-home")
     # No daemon here: launch runs at once instead of queueing them.
@@ -63,22 +71,38 @@ def webserver(tmp_path_factory: pytest.TempPathFactory, fake: FakeENA, django_db
     with django_db_blocker.unblock():
         url = _database_url()
     env = {
-        **os.environ, "DAGSTER_HOME": str(home), "EMG_DATABASE__URL": url, "EMG_DJANGO__DEBUG": "true",
-        "EMG_ENA__PORTAL_API_URL": fake.portal_api_url, "EMG_WEBIN__DATAHUB_USERNAME": DATAHUB_USERNAME,
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "EMG_DATABASE__URL": url,
+        "EMG_DJANGO__DEBUG": "true",
+        "EMG_ENA__PORTAL_API_URL": fake.portal_api_url,
+        "EMG_WEBIN__DATAHUB_USERNAME": DATAHUB_USERNAME,
         "EMG_WEBIN__DATAHUB_PASSWORD": DATAHUB_PASSWORD,
     }
     log = (home / "webserver.log").open("w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
-         "-w", str(ROOT / "workspace.yaml")],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            str(ROOT / "workspace.yaml"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"dagster-webserver exited: {(home / 'webserver.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"dagster-webserver exited: {(home / 'webserver.log').read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{base}/server_info", timeout=1).is_success:
                     break
@@ -94,11 +118,12 @@ def webserver(tmp_path_factory: pytest.TempPathFactory, fake: FakeENA, django_db
 
 
 def _wait_for_run(home_url: str, run_id: str, timeout: float = 120) -> str:
-    query = 'query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }'
+    query = "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = httpx.post(f"{home_url}/graphql", json={"query": query, "variables": {"id": run_id}},
-                            timeout=10).json()["data"]["runOrError"]["status"]
+        status = httpx.post(
+            f"{home_url}/graphql", json={"query": query, "variables": {"id": run_id}}, timeout=10
+        ).json()["data"]["runOrError"]["status"]
         if status in {"SUCCESS", "FAILURE", "CANCELED"}:
             return status
         time.sleep(0.5)
@@ -115,11 +140,17 @@ def _runs_finish_before_the_next_test(request: pytest.FixtureRequest) -> Iterato
     if "webserver" not in request.fixturenames:
         return
     webserver = request.getfixturevalue("webserver")
-    query = "query($s: [RunStatus!]) { runsOrError(filter: {statuses: $s}) { ... on Runs { results { runId } } } }"
+    query = (
+        "query($s: [RunStatus!]) "
+        "{ runsOrError(filter: {statuses: $s}) { ... on Runs { results { runId } } } }"
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        active = httpx.post(f"{webserver}/graphql", json={"query": query, "variables": {"s": ACTIVE_STATUSES}},
-                            timeout=10).json()["data"]["runsOrError"]["results"]
+        active = httpx.post(
+            f"{webserver}/graphql",
+            json={"query": query, "variables": {"s": ACTIVE_STATUSES}},
+            timeout=10,
+        ).json()["data"]["runsOrError"]["results"]
         if not active:
             return
         time.sleep(0.5)
@@ -127,14 +158,17 @@ def _runs_finish_before_the_next_test(request: pytest.FixtureRequest) -> Iterato
 
 
 def _run_tags(home_url: str, run_id: str) -> dict[str, str]:
-    query = 'query($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }'
-    run = httpx.post(f"{home_url}/graphql", json={"query": query, "variables": {"id": run_id}},
-                     timeout=10).json()["data"]["runOrError"]
+    query = "query($id: ID!) { runOrError(runId: $id) { ... on Run { tags { key value } } } }"
+    run = httpx.post(
+        f"{home_url}/graphql", json={"query": query, "variables": {"id": run_id}}, timeout=10
+    ).json()["data"]["runOrError"]
     return {tag["key"]: tag["value"] for tag in run["tags"]}
 
 
 def test_launch_an_ingest_run_for_a_study(webserver: str) -> None:
-    launcher = DagsterLauncher(DagsterConfig(webserver_url=webserver, public_url="https://dagster.example.org"))
+    launcher = DagsterLauncher(
+        DagsterConfig(webserver_url=webserver, public_url="https://dagster.example.org")
+    )
     run = launcher.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY, tags={"emg/requested_by": "curator"})
     assert run.url == f"https://dagster.example.org/runs/{run.run_id}"
     assert _wait_for_run(webserver, run.run_id) == "SUCCESS"
@@ -150,9 +184,15 @@ def test_clear_errors(webserver: str) -> None:
         launcher.launch("no_such_job", HOLOFOOD_STUDY)
     assert missing.value.problem is LaunchProblem.NOT_FOUND
     with pytest.raises(LaunchError, match="invalid run config") as invalid:
-        launcher.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY, run_config={"ops": {"ena_samples": {"config": {"sample_limit": "many"}}}})
+        launcher.launch(
+            INGEST_JOB_NAME,
+            HOLOFOOD_STUDY,
+            run_config={"ops": {"ena_samples": {"config": {"sample_limit": "many"}}}},
+        )
     assert invalid.value.problem is LaunchProblem.BAD_REQUEST
-    closed = DagsterLauncher(DagsterConfig(webserver_url=f"http://127.0.0.1:{_free_port()}", timeout_seconds=2))
+    closed = DagsterLauncher(
+        DagsterConfig(webserver_url=f"http://127.0.0.1:{_free_port()}", timeout_seconds=2)
+    )
     with pytest.raises(LaunchError, match="unreachable") as down:
         closed.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY)
     assert down.value.problem is LaunchProblem.UNAVAILABLE
@@ -174,7 +214,10 @@ def staff(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
 
 
 def _basic(username: str, password: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()}
+    return {
+        "HTTP_AUTHORIZATION": "Basic "
+        + base64.b64encode(f"{username}:{password}".encode()).decode()
+    }
 
 
 def test_admin_action_launches_and_reports(platform_dagster: str, staff: tuple[str, str]) -> None:
@@ -182,16 +225,26 @@ def test_admin_action_launches_and_reports(platform_dagster: str, staff: tuple[s
     study = make_study(accession=HOLOFOOD_STUDY, secondary="ERP125469")
     client = Client()
     client.login(username=staff[0], password=staff[1])
-    response = client.post(reverse("admin:analyses_study_changelist"), {
-        "action": f"launch_{INGEST_JOB_NAME}", "_selected_action": [study.pk],
-    }, follow=True)
+    response = client.post(
+        reverse("admin:analyses_study_changelist"),
+        {
+            "action": f"launch_{INGEST_JOB_NAME}",
+            "_selected_action": [study.pk],
+        },
+        follow=True,
+    )
     shown = [str(m) for m in response.context["messages"]]
     assert len(shown) == 1 and "launched" in shown[0] and f"{webserver}/runs/" in shown[0], shown
     run_id = shown[0].split("/runs/")[1].split('"')[0]
     assert _run_tags(webserver, run_id)["emg/requested_by"] == "curator"
-    response = client.post(reverse("admin:analyses_study_changelist"), {
-        "action": "launch_no_such", "_selected_action": [study.pk],
-    }, follow=True)
+    response = client.post(
+        reverse("admin:analyses_study_changelist"),
+        {
+            "action": "launch_no_such",
+            "_selected_action": [study.pk],
+        },
+        follow=True,
+    )
     assert response.status_code == 200
 
 
@@ -201,8 +254,18 @@ def test_admin_api_launches_for_staff_only(platform_dagster: str, staff: tuple[s
     # Scripts send no CSRF token: Basic auth must work with CSRF checks on.
     client = Client(enforce_csrf_checks=True)
     assert client.post(url, {}, content_type="application/json").status_code == 401
-    assert client.post(url, {}, content_type="application/json", **_basic("reader", "a-long-reader-password")).status_code == 401
-    assert client.post(url, {}, content_type="application/json", **_basic("curator", "wrong")).status_code == 401
+    assert (
+        client.post(
+            url, {}, content_type="application/json", **_basic("reader", "a-long-reader-password")
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            url, {}, content_type="application/json", **_basic("curator", "wrong")
+        ).status_code
+        == 401
+    )
 
     response = client.post(url, {}, content_type="application/json", **_basic(*staff))
     assert response.status_code == 201, response.content
@@ -212,27 +275,45 @@ def test_admin_api_launches_for_staff_only(platform_dagster: str, staff: tuple[s
     assert _run_tags(platform_dagster, body["run_id"])["emg/requested_by"] == "curator"
 
     # Analyse, by ENA accession too; unknown studies and pipelines are 4xx with a message.
-    analysed = client.post("/api/v2/admin/studies/ERP125469/analyse", {"pipeline": "amplicon"},
-                           content_type="application/json", **_basic(*staff))
+    analysed = client.post(
+        "/api/v2/admin/studies/ERP125469/analyse",
+        {"pipeline": "amplicon"},
+        content_type="application/json",
+        **_basic(*staff),
+    )
     assert analysed.status_code == 201, analysed.content
     assert analysed.json()["job_name"] == "amplicon_analysis"
     assert _run_tags(platform_dagster, analysed.json()["run_id"])["emg/pipeline"] == "amplicon"
-    by_ena = client.post("/api/v2/admin/studies/ERP125469/analyse", {"pipeline": "metabolomics"},
-                         content_type="application/json", **_basic(*staff))
+    by_ena = client.post(
+        "/api/v2/admin/studies/ERP125469/analyse",
+        {"pipeline": "metabolomics"},
+        content_type="application/json",
+        **_basic(*staff),
+    )
     assert by_ena.status_code == 422 and "pipeline" in by_ena.json()["detail"]
-    unknown = client.post("/api/v2/admin/studies/PRJEB1/ingest", {}, content_type="application/json", **_basic(*staff))
+    unknown = client.post(
+        "/api/v2/admin/studies/PRJEB1/ingest", {}, content_type="application/json", **_basic(*staff)
+    )
     assert unknown.status_code == 404 and "PRJEB1" in unknown.json()["detail"]
 
 
 def test_admin_api_session_needs_csrf_and_reports_dagster_down(
     staff: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(get_config(), "dagster", DagsterConfig(webserver_url=f"http://127.0.0.1:{_free_port()}",
-                                                               timeout_seconds=2))
+    monkeypatch.setattr(
+        get_config(),
+        "dagster",
+        DagsterConfig(webserver_url=f"http://127.0.0.1:{_free_port()}", timeout_seconds=2),
+    )
     study = make_study(accession=HOLOFOOD_STUDY, secondary="ERP125469")
     client = Client(enforce_csrf_checks=True)
     client.login(username=staff[0], password=staff[1])
     url = f"/api/v2/admin/studies/{study.accession}/analyse"
-    assert client.post(url, {"pipeline": "amplicon"}, content_type="application/json").status_code == 403
-    down = Client().post(url, {"pipeline": "amplicon"}, content_type="application/json", **_basic(*staff))
+    assert (
+        client.post(url, {"pipeline": "amplicon"}, content_type="application/json").status_code
+        == 403
+    )
+    down = Client().post(
+        url, {"pipeline": "amplicon"}, content_type="application/json", **_basic(*staff)
+    )
     assert down.status_code == 503 and "unreachable" in down.json()["detail"]

@@ -30,7 +30,8 @@ def test_every_sensor_ticks_with_the_definitions_resources(instance, ena, monkey
         required = sensor.required_resource_keys
         assert required <= set(definitions.defs.resources), (sensor.name, required)
         with dg.build_sensor_context(
-            instance=instance, resources={key: definitions.defs.resources[key] for key in required},
+            instance=instance,
+            resources={key: definitions.defs.resources[key] for key in required},
             repository_def=repository,
         ) as context:
             result = sensor.evaluate_tick(context)
@@ -40,8 +41,19 @@ def test_every_sensor_ticks_with_the_definitions_resources(instance, ena, monkey
 def test_dagster_definitions_validate(tmp_path: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "EMG_DJANGO__DEBUG": "true"}
     out = subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False,
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "definitions",
+            "validate",
+            "-w",
+            "workspace.yaml",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "emg_assets" in out.stdout + out.stderr

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _tick(sensor, instance, ena, cursor=None) -> dg.SensorResult:
-    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"ena": ena}) as context:
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"ena": ena}
+    ) as context:
         result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
@@ -27,15 +29,22 @@ def _ingest(instance, ena, key: str) -> None:
     dg.materialize(INGEST_ASSETS, partition_key=key, instance=instance, resources={"ena": ena})
 
 
-def test_changes_in_ena_request_a_re_ingest_once(instance, ena, partitions, fake_ena: FakeENA) -> None:
+def test_changes_in_ena_request_a_re_ingest_once(
+    instance, ena, partitions, fake_ena: FakeENA
+) -> None:
     partitions(HOLOFOOD_STUDY, AMPLICON_STUDY)
     _ingest(instance, ena, HOLOFOOD_STUDY)
     _ingest(instance, ena, AMPLICON_STUDY)
     sensor = build_ena_sync_sensor(SensorsConfig())
     assert _tick(sensor, instance, ena).run_requests == []
 
-    fake_ena.add_study({**fake_ena.record(Kind.STUDY, HOLOFOOD_STUDY), "study_title": "HoloFood Salmon (renamed)",
-                        "last_updated": "2026-11-01"})
+    fake_ena.add_study(
+        {
+            **fake_ena.record(Kind.STUDY, HOLOFOOD_STUDY),
+            "study_title": "HoloFood Salmon (renamed)",
+            "last_updated": "2026-11-01",
+        }
+    )
     fake_ena.set_private(AMPLICON_STUDY, "Webin-4242")
     result = _tick(sensor, instance, ena)
     requests = {r.partition_key: r for r in result.run_requests}
@@ -46,7 +55,10 @@ def test_changes_in_ena_request_a_re_ingest_once(instance, ena, partitions, fake
     _ingest(instance, ena, HOLOFOOD_STUDY)
     _ingest(instance, ena, AMPLICON_STUDY)
     assert Study.objects.get(ena_accessions__has_accession=AMPLICON_STUDY).is_private
-    assert Study.objects.get(ena_accessions__has_accession=HOLOFOOD_STUDY).title == "HoloFood Salmon (renamed)"
+    assert (
+        Study.objects.get(ena_accessions__has_accession=HOLOFOOD_STUDY).title
+        == "HoloFood Salmon (renamed)"
+    )
     assert _tick(sensor, instance, ena).run_requests == []
 
 

@@ -15,8 +15,12 @@ from tests.fakes.ena.datasets import GUAYMAS_STUDY, HOLOFOOD_STUDY, PRIVATE_STUD
 from tests.fakes.ena.server import FakeENA
 
 
-def _tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, ena, cursor: str | None) -> dg.SensorResult:
-    with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"ena": ena}) as context:
+def _tick(
+    sensor: dg.SensorDefinition, instance: dg.DagsterInstance, ena, cursor: str | None
+) -> dg.SensorResult:
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources={"ena": ena}
+    ) as context:
         result = sensor(context)
     assert isinstance(result, dg.SensorResult)
     # What the daemon does with the result: add the partitions.
@@ -33,7 +37,9 @@ def test_new_studies_become_partitions_with_run_requests(instance, ena, fake_ena
 
     keys = [request.partition_key for request in first.run_requests]
     assert sorted(keys) == sorted(new)
-    assert {request.run_key for request in first.run_requests} == {f"new-ena-study:{k}" for k in new}
+    assert {request.run_key for request in first.run_requests} == {
+        f"new-ena-study:{k}" for k in new
+    }
     assert set(instance.get_dynamic_partitions(STUDY_PARTITIONS_NAME)) == set(new)
     cursor = StudyCursor.model_validate_json(first.cursor)
     assert dt.date(2026, 3, 1) <= cursor.last_date <= dt.date(2026, 3, 10)
@@ -70,7 +76,9 @@ def test_a_tick_is_capped_and_carries_the_rest(instance, ena, fake_ena: FakeENA)
     assert _tick(sensor, instance, ena, cursor).run_requests == []
 
 
-def test_studies_already_partitions_are_skipped(instance, ena, fake_ena: FakeENA, partitions) -> None:
+def test_studies_already_partitions_are_skipped(
+    instance, ena, fake_ena: FakeENA, partitions
+) -> None:
     new = generate_studies(fake_ena, 5, first_public_from=dt.date(2026, 7, 1), days=1)
     partitions(new[0], new[1])
     sensor = build_new_ena_studies_sensor(SensorsConfig(new_studies_start_date=dt.date(2026, 7, 1)))
@@ -79,10 +87,18 @@ def test_studies_already_partitions_are_skipped(instance, ena, fake_ena: FakeENA
 
 
 def test_library_strategy_filter(instance, ena, fake_ena: FakeENA) -> None:
-    new = generate_studies(fake_ena, 6, first_public_from=dt.date(2026, 8, 1), days=1,
-                           library_strategies=("WGS", "AMPLICON"))
-    sensor = build_new_ena_studies_sensor(SensorsConfig(
-        new_studies_start_date=dt.date(2026, 8, 1), new_studies_library_strategies=["AMPLICON"]))
+    new = generate_studies(
+        fake_ena,
+        6,
+        first_public_from=dt.date(2026, 8, 1),
+        days=1,
+        library_strategies=("WGS", "AMPLICON"),
+    )
+    sensor = build_new_ena_studies_sensor(
+        SensorsConfig(
+            new_studies_start_date=dt.date(2026, 8, 1), new_studies_library_strategies=["AMPLICON"]
+        )
+    )
     keys = {r.partition_key for r in _tick(sensor, instance, ena, None).run_requests}
     assert keys == set(new[1::2])
 

@@ -20,16 +20,23 @@ def doomed_asset() -> None:
 
 def _failed_run(instance: dg.DagsterInstance) -> tuple[dg.DagsterRun, dg.DagsterEvent]:
     instance.add_dynamic_partitions("ena_studies", [STUDY])
-    result = dg.materialize([doomed_asset], partition_key=STUDY, instance=instance, raise_on_error=False)
+    result = dg.materialize(
+        [doomed_asset], partition_key=STUDY, instance=instance, raise_on_error=False
+    )
     assert not result.success
     run = instance.get_run_by_id(result.run_id)
-    [record] = instance.get_records_for_run(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
+    [record] = instance.get_records_for_run(
+        result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
+    ).records
     return run, record.event_log_entry.dagster_event
 
 
 def _evaluate(sensor, instance, run, event, slack: SlackWebhook) -> None:
     context = dg.build_run_status_sensor_context(
-        sensor_name=sensor.name, dagster_instance=instance, dagster_run=run, dagster_event=event,
+        sensor_name=sensor.name,
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=event,
         resources={"slack": slack},
     ).for_run_failure()
     sensor(context)
@@ -58,6 +65,5 @@ def test_no_webhook_means_no_post_and_a_stopped_sensor(instance) -> None:
 
 
 def test_slack_refusing_the_message_is_an_error() -> None:
-    with HTTPReceiver(status=400) as slack:
-        with pytest.raises(NotificationError, match="400"):
-            SlackWebhook(webhook_url=slack.url).post("hello")
+    with HTTPReceiver(status=400) as slack, pytest.raises(NotificationError, match="400"):
+        SlackWebhook(webhook_url=slack.url).post("hello")

@@ -27,16 +27,29 @@ pytestmark = pytest.mark.django_db(transaction=True)
 TABLES = (ena_models.Study, ena_models.Sample, Study, Sample, Run, Assembly)
 
 
-def _materialize(instance: dg.DagsterInstance, ena: ENAClient, key: str, run_config: dict | None = None,
-                 raise_on_error: bool = True) -> dg.ExecuteInProcessResult:
+def _materialize(
+    instance: dg.DagsterInstance,
+    ena: ENAClient,
+    key: str,
+    run_config: dict | None = None,
+    raise_on_error: bool = True,
+) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        INGEST_ASSETS, partition_key=key, instance=instance, resources={"ena": ena},
-        run_config=run_config, raise_on_error=raise_on_error,
+        INGEST_ASSETS,
+        partition_key=key,
+        instance=instance,
+        resources={"ena": ena},
+        run_config=run_config,
+        raise_on_error=raise_on_error,
     )
 
 
 def _metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, object]:
-    [event] = [m for m in result.get_asset_materialization_events() if m.asset_key.to_user_string() == asset]
+    [event] = [
+        m
+        for m in result.get_asset_materialization_events()
+        if m.asset_key.to_user_string() == asset
+    ]
     return {k: v.value for k, v in event.materialization.metadata.items()}
 
 
@@ -57,13 +70,20 @@ def test_ingest_holofood_then_the_api_serves_it(instance, ena, partitions) -> No
     assert study.accession == f"MGYS{study.pk:08d}"
     assert study.ena_accessions == [HOLOFOOD_STUDY, HOLOFOOD_SECONDARY]
     assert study.title == "HoloFood Salmon - Metagenomic DNA"
-    assert set(study.samples.values_list("accession", flat=True)) == {"SAMEA7687881", "SAMEA7687882", "SAMEA7678309"}
+    assert set(study.samples.values_list("accession", flat=True)) == {
+        "SAMEA7687881",
+        "SAMEA7687882",
+        "SAMEA7678309",
+    }
     runs = {r.accession: r for r in study.runs.all()}
     assert set(runs) == {"ERR4918394", "ERR4918397", "ERR4918398"}
     run = runs["ERR4918394"]
     assert run.experiment_type == ExperimentType.METAGENOMIC
     assert run.instrument_model == "DNBSEQ-G400" and run.library_layout == "PAIRED"
-    assert [f["url"].rsplit("/", 1)[-1] for f in run.fastq_files] == ["ERR4918394_1.fastq.gz", "ERR4918394_2.fastq.gz"]
+    assert [f["url"].rsplit("/", 1)[-1] for f in run.fastq_files] == [
+        "ERR4918394_1.fastq.gz",
+        "ERR4918394_2.fastq.gz",
+    ]
     assert all(len(f["md5"]) == 32 and f["size_bytes"] > 0 for f in run.fastq_files)
     assert run.sample.accession == "SAMEA7687881"
     # Primary assemblies only (the MAG is left out); the co-assembly links both runs.
@@ -81,7 +101,10 @@ def test_ingest_holofood_then_the_api_serves_it(instance, ena, partitions) -> No
     assert checks == {FASTQ_MATCH_LAYOUT: True, RUN_SAMPLES_EXIST: True, STUDY_HAS_RUNS: True}
 
     api = Client()
-    assert api.get(f"/api/v2/studies/insdc/{HOLOFOOD_SECONDARY}").json()["accession"] == study.accession
+    assert (
+        api.get(f"/api/v2/studies/insdc/{HOLOFOOD_SECONDARY}").json()["accession"]
+        == study.accession
+    )
     samples = api.get(f"/api/v2/studies/{study.accession}/samples/").json()
     assert samples["count"] == 3
     run_json = api.get("/api/v2/runs/ERR4918397").json()
@@ -96,8 +119,12 @@ def test_rematerialising_changes_nothing(instance, ena, partitions) -> None:
     again = _materialize(instance, ena, HOLOFOOD_STUDY)
 
     assert _snapshot() == before
-    for asset, kinds in {"ena_study": ("ena_study", "study"), "ena_samples": ("ena_samples", "samples"),
-                         "ena_read_runs": ("runs",), "ena_assemblies": ("assemblies",)}.items():
+    for asset, kinds in {
+        "ena_study": ("ena_study", "study"),
+        "ena_samples": ("ena_samples", "samples"),
+        "ena_read_runs": ("runs",),
+        "ena_assemblies": ("assemblies",),
+    }.items():
         meta = _metadata(again, asset)
         for kind in kinds:
             assert meta[f"{kind}_inserted"] == 0 and meta[f"{kind}_updated"] == 0, (asset, kind)
@@ -112,10 +139,16 @@ def test_transient_faults_are_retried(instance, ena, partitions, fake_ena: FakeE
     result = _materialize(instance, ena, HOLOFOOD_STUDY)
     assert result.success
     assert Run.objects.filter(study__ena_accessions__has_accession=HOLOFOOD_STUDY).count() == 3
-    assert _metadata(result, "ena_study")["ena_retries"] + _metadata(result, "ena_samples")["ena_retries"] >= 3
+    assert (
+        _metadata(result, "ena_study")["ena_retries"]
+        + _metadata(result, "ena_samples")["ena_retries"]
+        >= 3
+    )
 
 
-def test_a_persistent_fault_fails_clearly_and_writes_nothing(instance, ena, partitions, fake_ena: FakeENA) -> None:
+def test_a_persistent_fault_fails_clearly_and_writes_nothing(
+    instance, ena, partitions, fake_ena: FakeENA
+) -> None:
     partitions(HOLOFOOD_STUDY)
     _materialize(instance, ena, HOLOFOOD_STUDY)
     # Every request fails past the retries: the tables must stay as they were.
@@ -129,7 +162,9 @@ def test_a_persistent_fault_fails_clearly_and_writes_nothing(instance, ena, part
     assert _snapshot() == before
 
 
-def test_a_failing_write_rolls_back_the_whole_asset(instance, ena, partitions, fake_ena: FakeENA) -> None:
+def test_a_failing_write_rolls_back_the_whole_asset(
+    instance, ena, partitions, fake_ena: FakeENA
+) -> None:
     partitions(HOLOFOOD_STUDY)
     _materialize(instance, ena, HOLOFOOD_STUDY)
     before = _snapshot()
@@ -142,21 +177,42 @@ def test_a_failing_write_rolls_back_the_whole_asset(instance, ena, partitions, f
 
 def test_private_study_is_private_everywhere(instance, ena, partitions) -> None:
     partitions(PRIVATE_STUDY)
-    _materialize(instance, ena, PRIVATE_STUDY,
-                 run_config={"ops": {"ena_study": {"config": {"webin_owner": PRIVATE_OWNER_USERNAME}}}})
+    _materialize(
+        instance,
+        ena,
+        PRIVATE_STUDY,
+        run_config={"ops": {"ena_study": {"config": {"webin_owner": PRIVATE_OWNER_USERNAME}}}},
+    )
     study = Study.objects.get(ena_accessions__has_accession=PRIVATE_STUDY)
     assert study.is_private and study.webin_submitter == PRIVATE_OWNER_USERNAME
-    assert Run.objects.filter(study=study, is_private=True, webin_submitter=PRIVATE_OWNER_USERNAME).count() == 1
+    assert (
+        Run.objects.filter(
+            study=study, is_private=True, webin_submitter=PRIVATE_OWNER_USERNAME
+        ).count()
+        == 1
+    )
     assert Client().get(f"/api/v2/studies/{study.accession}").status_code == 404
 
 
 def test_run_config_policies_and_sample_limit(instance, ena, partitions) -> None:
     partitions(HOLOFOOD_STUDY)
-    result = _materialize(instance, ena, HOLOFOOD_STUDY, run_config={"ops": {
-        "ena_samples": {"config": {"sample_limit": 2}},
-        "ena_read_runs": {"config": {"library_strategies": ["WGS"],
-                                     "experiment_type_overrides": {"WGS/METAGENOMIC": "UNKNO"}}},
-    }}, raise_on_error=False)
+    result = _materialize(
+        instance,
+        ena,
+        HOLOFOOD_STUDY,
+        run_config={
+            "ops": {
+                "ena_samples": {"config": {"sample_limit": 2}},
+                "ena_read_runs": {
+                    "config": {
+                        "library_strategies": ["WGS"],
+                        "experiment_type_overrides": {"WGS/METAGENOMIC": "UNKNO"},
+                    }
+                },
+            }
+        },
+        raise_on_error=False,
+    )
     study = Study.objects.get(ena_accessions__has_accession=HOLOFOOD_STUDY)
     assert study.samples.count() == 2
     # The run whose sample was not mirrored is skipped, and the check says so.
@@ -169,8 +225,14 @@ def test_run_config_policies_and_sample_limit(instance, ena, partitions) -> None
 def test_bad_policy_fails_with_a_message(instance, ena, partitions) -> None:
     partitions(AMPLICON_STUDY)
     result = dg.materialize(
-        INGEST_ASSETS, partition_key=AMPLICON_STUDY, instance=instance, resources={"ena": ena}, raise_on_error=False,
-        run_config={"ops": {"ena_read_runs": {"config": {"experiment_type_overrides": {"WGS": "METAG"}}}}},
+        INGEST_ASSETS,
+        partition_key=AMPLICON_STUDY,
+        instance=instance,
+        resources={"ena": ena},
+        raise_on_error=False,
+        run_config={
+            "ops": {"ena_read_runs": {"config": {"experiment_type_overrides": {"WGS": "METAG"}}}}
+        },
     )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
@@ -180,35 +242,59 @@ def test_bad_policy_fails_with_a_message(instance, ena, partitions) -> None:
 def test_amplicon_study_runs_are_typed_amplicon(instance, ena, partitions) -> None:
     partitions(AMPLICON_STUDY)
     _materialize(instance, ena, AMPLICON_STUDY)
-    assert set(Run.objects.values_list("experiment_type", "library_layout")) == {(ExperimentType.AMPLICON, "SINGLE")}
+    assert set(Run.objects.values_list("experiment_type", "library_layout")) == {
+        (ExperimentType.AMPLICON, "SINGLE")
+    }
 
 
 def test_unknown_study_and_duplicate_partitions_fail_clearly(instance, ena, partitions) -> None:
     partitions("PRJEB1", HOLOFOOD_STUDY, HOLOFOOD_SECONDARY)
     unknown = _materialize(instance, ena, "PRJEB1", raise_on_error=False)
     assert not unknown.success
-    assert "ENA has no study PRJEB1" in next(e for e in unknown.all_events if e.is_step_failure).step_failure_data.error.to_string()
+    assert (
+        "ENA has no study PRJEB1"
+        in next(
+            e for e in unknown.all_events if e.is_step_failure
+        ).step_failure_data.error.to_string()
+    )
     twin = _materialize(instance, ena, HOLOFOOD_SECONDARY, raise_on_error=False)
     assert not twin.success
-    message = next(e for e in twin.all_events if e.is_step_failure).step_failure_data.error.to_string()
+    message = next(
+        e for e in twin.all_events if e.is_step_failure
+    ).step_failure_data.error.to_string()
     assert f"materialise {HOLOFOOD_STUDY} instead" in message
     assert not Study.objects.exists()
 
 
-def test_a_study_ena_no_longer_serves_is_suppressed(instance, ena, partitions, fake_ena: FakeENA) -> None:
+def test_a_study_ena_no_longer_serves_is_suppressed(
+    instance, ena, partitions, fake_ena: FakeENA
+) -> None:
     partitions(HOLOFOOD_STUDY)
     _materialize(instance, ena, HOLOFOOD_STUDY)
     fake_ena.set_private(HOLOFOOD_STUDY, "Webin-someone-else")
     no_datahub = ENAClient(portal_api_url=fake_ena.portal_api_url, backoff_base_seconds=0.01)
-    dg.materialize([INGEST_ASSETS[0]], partition_key=HOLOFOOD_STUDY, instance=instance, resources={"ena": no_datahub})
+    dg.materialize(
+        [INGEST_ASSETS[0]],
+        partition_key=HOLOFOOD_STUDY,
+        instance=instance,
+        resources={"ena": no_datahub},
+    )
     assert Study.objects.get().is_suppressed
     assert not Run.objects.public().exists()
 
 
-def test_fastq_check_fails_on_a_paired_run_with_one_file(instance, ena, partitions, fake_ena: FakeENA) -> None:
+def test_fastq_check_fails_on_a_paired_run_with_one_file(
+    instance, ena, partitions, fake_ena: FakeENA
+) -> None:
     record = fake_ena.record(Kind.RUN, "ERR4918398")
-    fake_ena.add_run({**record, "fastq_ftp": record["fastq_ftp"].split(";")[0],
-                      "fastq_md5": record["fastq_md5"].split(";")[0], "fastq_bytes": record["fastq_bytes"].split(";")[0]})
+    fake_ena.add_run(
+        {
+            **record,
+            "fastq_ftp": record["fastq_ftp"].split(";")[0],
+            "fastq_md5": record["fastq_md5"].split(";")[0],
+            "fastq_bytes": record["fastq_bytes"].split(";")[0],
+        }
+    )
     partitions(HOLOFOOD_STUDY)
     result = _materialize(instance, ena, HOLOFOOD_STUDY)
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}

@@ -36,7 +36,11 @@ def _urls() -> list[str]:
     for model in ADMIN_MODELS:
         meta = model._meta
         urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
-        urls.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[model.objects.first().pk]))
+        urls.append(
+            reverse(
+                f"admin:{meta.app_label}_{meta.model_name}_change", args=[model.objects.first().pk]
+            )
+        )
     return urls
 
 
@@ -57,13 +61,19 @@ def test_anonymous_and_non_staff_users_are_refused(demo: None) -> None:
             assert response["Location"].startswith(reverse("admin:login")), url
 
 
-def test_curators_can_change_curation_but_not_what_comes_from_ena(demo: None, curator_client: Client) -> None:
+def test_curators_can_change_curation_but_not_what_comes_from_ena(
+    demo: None, curator_client: Client
+) -> None:
     study = Study.objects.get(ena_accessions__has_accession="PRJEB41657")
-    page = curator_client.get(reverse("admin:analyses_study_change", args=[study.pk])).content.decode()
+    page = curator_client.get(
+        reverse("admin:analyses_study_change", args=[study.pk])
+    ).content.decode()
     assert 'name="biome"' in page
     assert 'name="watchers"' in page
     assert 'name="is_private"' not in page
-    ena_page = curator_client.get(reverse("admin:ena_study_change", args=[study.ena_study_id])).content.decode()
+    ena_page = curator_client.get(
+        reverse("admin:ena_study_change", args=[study.ena_study_id])
+    ).content.decode()
     assert 'name="is_suppressed"' in ena_page
 
 
@@ -76,7 +86,9 @@ def test_search_analyses_by_any_accession(demo: None, curator_client: Client) ->
         study.accession: set(study.analyses.values_list("pk", flat=True)),
         analysis.accession: {analysis.pk},
         "ERR4918397": {analysis.pk},
-        "ERZ2626953": set(Analysis.objects.filter(assembly__accession="ERZ2626953").values_list("pk", flat=True)),
+        "ERZ2626953": set(
+            Analysis.objects.filter(assembly__accession="ERZ2626953").values_list("pk", flat=True)
+        ),
     }
     for term, expected in expectations.items():
         response = curator_client.get(url, {"q": term})
@@ -87,8 +99,12 @@ def test_search_analyses_by_any_accession(demo: None, curator_client: Client) ->
 
 
 def test_status_is_shown_at_a_glance(demo: None, curator_client: Client) -> None:
-    Analysis.objects.filter(run__accession="ERR4918397").update(status="failed", status_reason="OOM in task FASTP")
-    page = curator_client.get(reverse("admin:analyses_analysis_changelist"), {"status__exact": "failed"})
+    Analysis.objects.filter(run__accession="ERR4918397").update(
+        status="failed", status_reason="OOM in task FASTP"
+    )
+    page = curator_client.get(
+        reverse("admin:analyses_analysis_changelist"), {"status__exact": "failed"}
+    )
     html = page.content.decode()
     assert "Failed" in html and "OOM in task FASTP" in html
     assert len(page.context["cl"].result_list) == 1

@@ -35,10 +35,16 @@ def test_demo_data_covers_every_kind_of_object_and_is_idempotent() -> None:
     call_command("load_demo_data", "--if-empty")
     assert {model: model.objects.count() for model in counts} == counts
     kinds = set(Run.objects.values_list("experiment_type", flat=True))
-    assert {ExperimentType.AMPLICON, ExperimentType.METAGENOMIC, ExperimentType.METATRANSCRIPTOMIC} <= kinds
+    assert {
+        ExperimentType.AMPLICON,
+        ExperimentType.METAGENOMIC,
+        ExperimentType.METATRANSCRIPTOMIC,
+    } <= kinds
     assert Analysis.objects.filter(assembly__isnull=False).exists()
     assert Study.objects.filter(is_private=True).count() == 1
     assert Run.objects.filter(is_private=True).exists()
     assert Study.objects.exclude(biome=None).values("biome").distinct().count() >= 3
-    imported = Analysis.objects.with_annotations().filter(status=AnalysisStatus.ANNOTATIONS_IMPORTED)
+    imported = Analysis.objects.with_annotations().filter(
+        status=AnalysisStatus.ANNOTATIONS_IMPORTED
+    )
     assert all(a.annotations and a.downloads for a in imported)

@@ -33,7 +33,9 @@ def test_mgnify_accessions_round_trip() -> None:
         ("", None, ExperimentType.UNKNOWN),
     ],
 )
-def test_experiment_type_from_library(strategy: str, source: str | None, expected: ExperimentType) -> None:
+def test_experiment_type_from_library(
+    strategy: str, source: str | None, expected: ExperimentType
+) -> None:
     assert infer_experiment_type(strategy, source) == expected
 
 
@@ -70,6 +72,9 @@ def test_biome_lineage_prefix() -> None:
     }
     with pytest.raises(ValidationError):
         Biome(lineage="Environmental::Marine").full_clean()
+    with pytest.raises(ValidationError, match="root"):
+        Biome.for_lineage("Environmental:Aquatic")
+    assert not Biome.objects.filter(lineage__startswith="Environmental").exists()
 
 
 @pytest.mark.django_db
@@ -81,7 +86,9 @@ def test_json_fields_are_validated_by_their_schema() -> None:
     with pytest.raises(ValidationError, match="md5"), transaction.atomic():
         run.save()
     analysis = make_analysis(study, run=run, pipeline_version=PipelineVersion.V6)
-    analysis.downloads = [{"alias": "x.tsv", "path": "x.tsv", "file_type": "tsv", "download_type": "Nonsense"}]
+    analysis.downloads = [
+        {"alias": "x.tsv", "path": "x.tsv", "file_type": "tsv", "download_type": "Nonsense"}
+    ]
     with pytest.raises(ValidationError, match="download_type"), transaction.atomic():
         analysis.save()
     analysis.annotations = {"taxonomies__ssu": [{"organism": "sk__Bacteria", "count": -1}]}
@@ -94,8 +101,12 @@ def test_annotations_are_deferred_by_default() -> None:
     study = make_study(accession="PRJEB1")
     sample = make_sample(study, accession="SAMEA1")
     run = make_run(study, sample, accession="ERR1", experiment_type=ExperimentType.METAGENOMIC)
-    make_analysis(study, run=run, pipeline_version=PipelineVersion.V6,
-                  annotations={"pfams": [{"accession": "PF00005", "count": 3}]})
+    make_analysis(
+        study,
+        run=run,
+        pipeline_version=PipelineVersion.V6,
+        annotations={"pfams": [{"accession": "PF00005", "count": 3}]},
+    )
     assert "annotations" in Analysis.objects.get().get_deferred_fields()
     loaded = Analysis.objects.with_annotations().get()
     assert loaded.get_deferred_fields() == set()
@@ -113,5 +124,7 @@ def test_one_analysis_per_run_or_assembly_and_pipeline_version() -> None:
     with transaction.atomic(), pytest.raises(IntegrityError):
         Analysis.objects.create(study=study, run=run, pipeline_version=PipelineVersion.V6)
     with transaction.atomic(), pytest.raises(IntegrityError):
-        Analysis.objects.create(study=study, run=run, assembly=assembly, pipeline_version=PipelineVersion.V4)
+        Analysis.objects.create(
+            study=study, run=run, assembly=assembly, pipeline_version=PipelineVersion.V4
+        )
     assert Run.objects.get().analyses.count() == 2

@@ -12,10 +12,13 @@ from tests.factories import make_analysis, make_assembly, make_run, make_sample,
 
 pytestmark = pytest.mark.django_db
 
+
 def _tree(accession: str) -> Study:
     study = make_study(accession=accession)
     sample = make_sample(study, accession=f"SAMEA{accession[5:]}")
-    run = make_run(study, sample, accession=f"ERR{accession[5:]}", experiment_type=ExperimentType.METAGENOMIC)
+    run = make_run(
+        study, sample, accession=f"ERR{accession[5:]}", experiment_type=ExperimentType.METAGENOMIC
+    )
     assembly = make_assembly(study, [run], accession=f"ERZ{accession[5:]}")
     make_analysis(study, run=run, pipeline_version=PipelineVersion.V6)
     make_analysis(study, assembly=assembly, pipeline_version=PipelineVersion.V6)

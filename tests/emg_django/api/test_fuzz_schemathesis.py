@@ -10,8 +10,12 @@ derandomised so CI is repeatable.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 
 from tests.emg_django.api.conftest import API, OWNER, World, bearer
@@ -40,14 +44,26 @@ def webin_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-@pytest.fixture
-def api_schema(world: World, webin_offline: None):
-    from emg_django.wsgi import application
+from emg_django.wsgi import application  # noqa: E402
 
-    return schemathesis.openapi.from_wsgi(f"{API}openapi.json", application)
+schema = schemathesis.openapi.from_wsgi(f"{API}openapi.json", application)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+@pytest.fixture(autouse=True)
+def _data(world: World, webin_offline: None) -> Iterator[None]:
+    """The world every fuzzed request runs against, in the test's transaction.
+
+    Requests go straight to the WSGI app, whose request signals would close the test's
+    connection (and its transaction) after each response; Django's test client unhooks them
+    in the same way.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

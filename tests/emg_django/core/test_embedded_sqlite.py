@@ -20,7 +20,11 @@ from emg_django.core.bulk import bulk_upsert
 from emg_django.ena.models import Study as ENAStudy
 from emg_django.analyses.models import Study
 from emg_django.analyses.demo import load_demo_data
-rows = [{"accession": f"PRJEB{i}", "additional_accessions": [f"ERP{i}"], "title": f"t{i}"} for i in range(1, 2001)]
+from django.db import connection
+rows = [
+    {"accession": f"PRJEB{i}", "additional_accessions": [f"ERP{i}"], "title": f"t{i}"}
+    for i in range(1, 2001)
+]
 first = bulk_upsert(ENAStudy, rows, unique_field="accession")
 rows[5]["title"] = "changed"
 second = bulk_upsert(ENAStudy, rows, unique_field="accession")
@@ -29,7 +33,7 @@ print(json.dumps({
     "first": [first.inserted, first.updated, first.unchanged],
     "second": [second.inserted, second.updated, second.unchanged],
     "by_secondary": Study.objects.filter(ena_accessions__has_accession="ERP125469").count(),
-    "journal": __import__("django.db", fromlist=["connection"]).connection.cursor().execute("PRAGMA journal_mode").fetchone()[0],
+    "journal": connection.cursor().execute("PRAGMA journal_mode").fetchone()[0],
 }))
 """
 
@@ -42,7 +46,12 @@ def test_sqlite_default_supports_the_write_path(tmp_path: Path) -> None:
         "EMG_DJANGO__DEBUG": "true",
     }
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout.strip().splitlines()[-1])

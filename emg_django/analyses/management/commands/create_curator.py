@@ -14,8 +14,11 @@ PASSWORD_VARIABLE = "EMG_CURATOR_PASSWORD"
 CURATORS_GROUP = "curators"
 #: What curators may do: view everything, change what curation needs.
 CURATOR_PERMISSIONS = {
-    "analyses": {"view": ["biome", "study", "sample", "run", "assembly", "analysis"],
-                 "change": ["study", "sample", "run", "analysis"], "add": ["biome"]},
+    "analyses": {
+        "view": ["biome", "study", "sample", "run", "assembly", "analysis"],
+        "change": ["study", "sample", "run", "analysis"],
+        "add": ["biome"],
+    },
     "ena": {"view": ["study", "sample"], "change": ["study"]},
 }
 
@@ -44,7 +47,9 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
         parser.add_argument("--superuser", action="store_true", help="Full admin rights.")
 
-    def handle(self, *args: Any, username: str, email: str, superuser: bool, **options: Any) -> None:
+    def handle(
+        self, *args: Any, username: str, email: str, superuser: bool, **options: Any
+    ) -> None:
         password = os.environ.get(PASSWORD_VARIABLE)
         if not password:
             raise CommandError(f"set ${PASSWORD_VARIABLE} to the new curator's password")

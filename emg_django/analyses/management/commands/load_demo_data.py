@@ -14,11 +14,15 @@ class Command(BaseCommand):
     help = "Load the demo data set (studies, samples, runs, assemblies, analyses, a private study)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--if-empty", action="store_true", help="Do nothing if any study exists.")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing if any study exists."
+        )
 
     def handle(self, *args: Any, if_empty: bool, **options: Any) -> None:
         if if_empty and Study.objects.exists():
             self.stdout.write("studies exist: demo data not loaded")
             return
         counts = load_demo_data()
-        self.stdout.write("loaded demo data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+        self.stdout.write(
+            "loaded demo data: " + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        )
