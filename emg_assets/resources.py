@@ -25,24 +25,7 @@ def slack_webhook(config: EMGConfig) -> SlackWebhook:
 
 def slurm_cluster(config: EMGConfig) -> SlurmResource:
     """The Slurm resource of ``EMGConfig.slurm`` (embedded, no Slurm, by default)."""
-    slurm = config.slurm
-    return SlurmResource(
-        transport=slurm.transport.value,
-        ssh_host=slurm.ssh_host,
-        ssh_port=slurm.ssh_port,
-        ssh_user=slurm.ssh_user,
-        ssh_key_path=str(slurm.ssh_key_path) if slurm.ssh_key_path else None,
-        ssh_known_hosts_path=(
-            str(slurm.ssh_known_hosts_path) if slurm.ssh_known_hosts_path else None
-        ),
-        slurm_conf=str(slurm.slurm_conf) if slurm.slurm_conf else None,
-        partition=slurm.partition,
-        datamover_partition=slurm.datamover_partition,
-        account=slurm.account,
-        max_incomplete_jobs=slurm.max_incomplete_jobs,
-        poll_interval_seconds=slurm.poll_interval_seconds,
-        work_dir=str(slurm.work_dir),
-    )
+    return SlurmResource.from_config(config.slurm)
 
 
 def analysis_pipelines(config: EMGConfig) -> AnalysisPipelines:

@@ -64,7 +64,7 @@ def plan_tick(
         key=lambda item: (item[0], item[1].study_accession),
     )
     handled = set(cursor.handled)
-    last_date, new_keys = cursor.last_date, []
+    last_date, new_keys = cursor.last_date, list[str]()
     for date, record in ordered:
         if date == cursor.last_date and record.study_accession in handled:
             continue

@@ -268,7 +268,7 @@ def study_summary(
         field = pipeline.subject.value
         rows = (
             analyses_of(study, pipeline, version)
-            .with_annotations()
+            .with_annotations()  # type: ignore[attr-defined]
             .filter(status__in=SUCCEEDED)
             .values_list(f"{field}__accession", "annotations")
         )

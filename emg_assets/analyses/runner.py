@@ -95,7 +95,7 @@ def _release_connection() -> None:
 
 def select_subjects(study: Study, pipeline: Pipeline, options: LaunchOptions) -> list[Any]:
     """The study's runs/assemblies for this pipeline, after the library policies and limit."""
-    subjects = statuses.subjects_of(study, pipeline)
+    subjects: Any = statuses.subjects_of(study, pipeline)
     if pipeline.subject is Subject.RUN:
         if options.library_strategies:
             subjects = subjects.filter(library_strategy__in=options.library_strategies)

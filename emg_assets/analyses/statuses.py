@@ -94,7 +94,8 @@ def ensure_analyses(
             Analysis(
                 study=study,
                 sample_id=subject.sample_id,
-                experiment_type=pipeline.analysis_experiment_type or subject.experiment_type,
+                # Assembly pipelines set their own type; runs carry theirs.
+                experiment_type=pipeline.analysis_experiment_type or subject.experiment_type,  # type: ignore[union-attr]
                 pipeline_version=version,
                 status=S.PENDING,
                 **{field: subject},

@@ -11,6 +11,7 @@ nothing; a failure leaves the tables as they were.
 # from the function annotations at definition time.
 
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 from django.db import close_old_connections
@@ -120,7 +121,7 @@ def _metadata(
     spent: ENARequestStats,
     preview: dg.MetadataValue,
     parse_problems: list[ParseProblem],
-) -> dict[str, object]:
+) -> dict[str, Any]:
     problems = report.problems + parse_problems
     return {
         MGYS: study.accession,
@@ -145,8 +146,20 @@ def ena_study(
     key = validate_study_key(context.partition_key)
     before = ena.stats.snapshot()
     record = ena.get_study(key)
-    spent = ena.stats.snapshot() - before
     close_old_connections()
+    if record is not None and record.is_private:
+        known = study_of(key)
+        if known is not None and not known.ena_study.is_private:
+            # ENA does not take public data back. An empty answer to the anonymous search (ENA
+            # sends "no rows" as 204 too) would otherwise hide a public study and all its runs:
+            # ask again before believing it.
+            record = ena.get_study(key)
+            if record is not None and record.is_private:
+                context.log.warning(
+                    f"{key} was public and ENA now shows it only to the data-hub account: "
+                    "marking it private"
+                )
+    spent = ena.stats.snapshot() - before
     if record is None:
         known = study_of(key)
         if known is None:

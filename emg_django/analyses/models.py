@@ -261,7 +261,7 @@ class Analysis(MGnifyObject):
     downloads = PydanticJSONField(schema=list[DownloadFile], default=list, blank=True)
     results_dir = models.CharField(max_length=512, blank=True, default="")
 
-    objects = AnalysisManager()
+    objects = AnalysisManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name_plural = "analyses"

@@ -33,6 +33,9 @@ class StaffBasicAuth(HttpBasicAuth):
     def authenticate(
         self, request: HttpRequest, username: str, password: str
     ) -> AbstractBaseUser | None:
+        if "\x00" in username or "\x00" in password:
+            # Postgres cannot hold NUL in text: the user lookup would fail with a 500.
+            return None
         user = authenticate(request, username=username, password=password)
         return user if user is not None and user.is_active and user.is_staff else None
 
@@ -72,6 +75,7 @@ LAUNCH_RESPONSES = {
     201: LaunchedRunSchema,
     400: ErrorSchema,
     401: ErrorSchema,
+    403: ErrorSchema,  # a staff session without a valid CSRF token
     404: ErrorSchema,
     409: ErrorSchema,
     422: ErrorSchema,
@@ -100,7 +104,7 @@ def _launch(
             job_name,
             study.ena_study.accession,
             run_config=run_config,
-            tags={REQUESTED_BY_TAG: request.auth.get_username()},
+            tags={REQUESTED_BY_TAG: request.auth.get_username()},  # type: ignore[attr-defined]
         )
     except LaunchError as exc:
         raise HttpError(int(exc.problem), str(exc)) from exc

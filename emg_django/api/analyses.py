@@ -152,7 +152,7 @@ def get_analysis(request: HttpRequest, accession: str) -> dict:
 )
 def get_analysis_annotations(request: HttpRequest, accession: str) -> dict:
     pk = parse_mgnify(MGnifyPrefix.ANALYSIS, accession)
-    queryset = visible(Analysis, request).with_annotations().filter(pk=pk)
+    queryset = visible(Analysis, request).with_annotations().filter(pk=pk)  # type: ignore[attr-defined]
     row = first_row(queryset, (*DETAIL_COLUMNS, "annotations"), f"analysis {accession}")
     return {**_detail(request, row), "annotations": row["annotations"] or {}}
 

@@ -39,7 +39,7 @@ def document_authentication(schema: OpenAPISchema, media_type: str) -> None:
     """Say in ``schema`` what the authenticators do: a token is optional on public endpoints
     (``{}``, anonymous, is an alternative to the bearer) and any authenticated endpoint may
     answer 401 (a bad or expired token), with the usual ``{detail}`` body."""
-    optional = {OptionalWebinAuth.__name__: []}
+    optional: dict[str, list[str]] = {OptionalWebinAuth.__name__: []}
     error = {"$ref": f"#/components/schemas/{ErrorSchema.__name__}"}
     for operations in schema["paths"].values():
         for operation in operations.values():
@@ -56,7 +56,7 @@ def document_authentication(schema: OpenAPISchema, media_type: str) -> None:
 class MGnifyAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPISchema:
         schema = super().get_openapi_schema(**kwargs)
-        document_authentication(schema, self.renderer.media_type)
+        document_authentication(schema, self.renderer.media_type or "application/json")
         return schema
 
 

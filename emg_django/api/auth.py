@@ -16,8 +16,15 @@ from emg_django.api.webin import WebinUnavailable, check_credentials
 TAG = "Authentication"
 router = Router(tags=[TAG], auth=None)
 
-LOGIN_RESPONSES = {200: TokenSchema, 401: ErrorSchema, 422: ErrorSchema, 503: ErrorSchema}
-TOKEN_RESPONSES = {200: TokenSchema, 401: ErrorSchema, 422: ErrorSchema}
+#: 400 is a body that is not JSON at all, 422 one without the expected fields.
+LOGIN_RESPONSES = {
+    200: TokenSchema,
+    400: ErrorSchema,
+    401: ErrorSchema,
+    422: ErrorSchema,
+    503: ErrorSchema,
+}
+TOKEN_RESPONSES = {200: TokenSchema, 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema}
 LOGIN_DESCRIPTION = (
     "Checks the Webin credentials with ENA and returns a signed token. Send it as "
     "`Authorization: Bearer <token>` to see your private data. 401 for credentials Webin "
@@ -86,7 +93,7 @@ def refresh_token(request: HttpRequest, body: TokenRequest) -> dict:
 
 @router.post(
     "/verify",
-    response={200: TokenVerified, 401: ErrorSchema, 422: ErrorSchema},
+    response={200: TokenVerified, 400: ErrorSchema, 401: ErrorSchema, 422: ErrorSchema},
     operation_id="token_verify",
     summary="Verify a token",
     description="200 with the token's Webin id and expiry when it is valid, else 401.",

@@ -23,6 +23,8 @@ class BiomeFilter(Schema):
         description="A biome lineage, e.g. `root:Environmental:Aquatic`; "
         "its sub-biomes are included.",
         examples=["root:Environmental:Aquatic"],
+        # Documented (anchored, as JSON Schema patterns are not); checked by the validator below.
+        json_schema_extra={"pattern": f"^{LINEAGE_PATTERN.pattern}$"},
     )
 
     @field_validator("biome_lineage")

@@ -27,7 +27,9 @@ TIE_BREAKER = "-id"
 def visible(model: type[ModelT], request: HttpRequest) -> QuerySet[ModelT]:
     """``model``'s objects the caller of ``request`` may see."""
     caller = caller_of(request)
-    return model.objects.visible_to(caller.webin_id, is_admin=caller.is_admin)
+    return model.objects.visible_to(  # type: ignore[attr-defined]
+        caller.webin_id, is_admin=caller.is_admin
+    )
 
 
 def visible_pk(queryset: QuerySet, what: str) -> int:

@@ -63,7 +63,7 @@ class PydanticJSONField(models.JSONField):
         self._adapter = TypeAdapter(schema) if schema is not None else None
         super().__init__(*args, **kwargs)
 
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+    def deconstruct(self) -> Any:
         # The schema is code, not schema state: migrations do not need it.
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.JSONField", args, kwargs

@@ -9,8 +9,6 @@ committed and consistent, then a retry completing the chain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 import dagster as dg
 import pytest
 from django.test import Client
@@ -21,7 +19,8 @@ from emg_assets.ena.client import ENAClient
 from emg_django.analyses.models import Assembly, Run, Sample, Study
 from emg_django.ena import models as ena_models
 from tests.fakes.ena.datasets import DATAHUB_PASSWORD, DATAHUB_USERNAME, HOLOFOOD_STUDY
-from tests.fakes.ena.server import Fault, FakeENA, FaultMode
+from tests.fakes.ena.server import FakeENA, FaultMode
+from tests.faults.enafaults import fault_when
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,25 +79,6 @@ def _step_outcomes(result: dg.ExecuteInProcessResult) -> dict[str, str]:
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
     failure = next(e for e in result.all_events if e.is_step_failure)
     return failure.step_failure_data.error.to_string()
-
-
-def _fault_when(fake: FakeENA, monkeypatch: pytest.MonkeyPatch,
-                wanted: Callable[[Mapping[str, str]], bool], mode: FaultMode, times: int
-                ) -> Fault:
-    """Apply a fault to the next ``times`` /search requests whose parameters match ``wanted``
-    (the fake's own faults match on the path only, so they cannot aim at one asset)."""
-    fault = Fault(mode, times, "/search", retry_after=0.1, delay=0, message="")
-    original = fake.handle
-
-    def handle(method, path, params, auth_header, body):  # noqa: ANN001, ANN202
-        if path.endswith("/search") and fault.remaining > 0 and wanted(params):
-            fault.remaining -= 1
-            fake._log(path, params, None)
-            return fake._fault_answer(fault, lambda: original(method, path, params, None, body))
-        return original(method, path, params, auth_header, body)
-
-    monkeypatch.setattr(fake, "handle", handle)
-    return fault
 
 
 # -- slow answers -----------------------------------------------------------------------------
@@ -166,7 +146,7 @@ def test_a_204_for_the_runs_writes_nothing_wrong_and_the_retry_completes(
     partitions(HOLOFOOD_STUDY)
     ena = _client(fake_ena)
     # 204 to both portals' read_run searches: the study has no runs, as far as ENA said.
-    _fault_when(fake_ena, monkeypatch, lambda p: p.get("result") == "read_run",
+    fault_when(fake_ena, monkeypatch, lambda p: p.get("result") == "read_run",
                 FaultMode.NO_CONTENT_204, times=2)
     first = _ingest(instance, ena)
     assert first.success
@@ -183,7 +163,7 @@ def test_a_204_for_the_runs_writes_nothing_wrong_and_the_retry_completes(
     assert Assembly.runs.through.objects.count() == 3
     # And a 204 on a later ingest removes nothing that was mirrored.
     before = _snapshot()
-    _fault_when(fake_ena, monkeypatch, lambda p: p.get("result") in ("read_run", "sample"),
+    fault_when(fake_ena, monkeypatch, lambda p: p.get("result") in ("read_run", "sample"),
                 FaultMode.NO_CONTENT_204, times=4)
     assert _ingest(instance, ena).success
     assert _snapshot() == before
@@ -198,7 +178,7 @@ def test_a_fault_in_a_later_asset_keeps_the_earlier_writes_consistent(
     partitions(HOLOFOOD_STUDY)
     ena = _client(fake_ena, max_retries=1)
     # The assemblies search (the fourth asset) fails past the retries.
-    _fault_when(fake_ena, monkeypatch, lambda p: p.get("result") == "analysis",
+    fault_when(fake_ena, monkeypatch, lambda p: p.get("result") == "analysis",
                 FaultMode.HTTP_500, times=100)
     result = _ingest(instance, ena)
     assert not result.success

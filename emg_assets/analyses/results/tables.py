@@ -33,7 +33,7 @@ LINEAGE_SEPARATOR = ";"
 def open_text(path: Path) -> io.TextIOBase:
     """A text handle on a plain or gzipped file."""
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path), encoding="utf-8")  # type: ignore[arg-type]
+        return io.TextIOWrapper(gzip.open(path), encoding="utf-8")
     return path.open(encoding="utf-8")
 
 
