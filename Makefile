@@ -27,7 +27,8 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 typecheck: venv
-	$(VENV)/bin/mypy emg_django emg_assets slurm_resource sensors
+	# The django-stubs plugin imports the settings: debug allows them without secrets.
+	EMG_DJANGO__DEBUG=true $(VENV)/bin/mypy emg_django emg_assets slurm_resource sensors
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -362,9 +362,18 @@ def analyse(
         ]
         _release_connection()
         waited = time.monotonic()
-        results = slurm.run_many(
-            [job.to_job_spec() for job in jobs], context=context, raise_on_failure=False
-        )
+        try:
+            results = slurm.run_many(
+                [job.to_job_spec() for job in jobs], context=context, raise_on_failure=False
+            )
+        except Exception as exc:
+            # Slurm unusable (sbatch refused past its retries, reattach lookups failing): fail
+            # the step, but leave no analysis "running" with nothing behind it. Interrupts
+            # (BaseException) are not caught: their jobs keep running for a retry to reattach.
+            reason = f"Slurm error, no result: {exc}"
+            close_old_connections()
+            statuses.record_outcomes([statuses.Outcome(a.pk, S.FAILED, reason) for a in runnable])
+            raise
         report.seconds_waiting = time.monotonic() - waited
         for group, chunk, result in zip(groups, chunks, results, strict=True):
             accessions = [_subject_accession(a, pipeline) for a in group]

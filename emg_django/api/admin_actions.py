@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
@@ -21,6 +20,7 @@ from emg_django.analyses.choices import INGEST_JOB_NAME, AnalysisPipeline, analy
 from emg_django.analyses.models import Study
 from emg_django.api.accessions import ENA_STUDY, parse_mgnify
 from emg_django.api.errors import ErrorSchema, not_found
+from emg_django.api.security import has_session_cookie
 from emg_django.core.accessions import MGnifyPrefix, parse_accession
 from emg_django.dagster_launcher import DagsterLauncher, LaunchError
 
@@ -45,7 +45,7 @@ class StaffSessionAuth(SessionAuthIsStaff):
     other methods (ninja's own class would refuse them on CSRF before Basic auth is tried)."""
 
     def __call__(self, request: HttpRequest) -> Any:
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        if not has_session_cookie(request):
             return None
         return super().__call__(request)
 

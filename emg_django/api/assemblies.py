@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router
 
-from emg_django.analyses.models import Analysis, Assembly, Run
+from emg_django.analyses.models import Analysis, Assembly, Run, Sample, Study
 from emg_django.api import analyses as analyses_api
 from emg_django.api.accessions import ENA_ASSEMBLY
 from emg_django.api.errors import ErrorSchema
@@ -65,9 +65,20 @@ def list_assemblies(request: HttpRequest, params: Query[PageParams]) -> dict:
 )
 def get_assembly(request: HttpRequest, accession: str) -> dict:
     accession = ENA_ASSEMBLY.parse(accession)
+    # The sample and reads study may be another study's, hidden from the caller: not named then.
+    queryset = (
+        visible(Assembly, request)
+        .filter(accession=accession)
+        .annotate(
+            sample_visible=Exists(visible(Sample, request).filter(pk=OuterRef("sample_id"))),
+            reads_study_visible=Exists(
+                visible(Study, request).filter(pk=OuterRef("reads_study_id"))
+            ),
+        )
+    )
     row = first_row(
-        visible(Assembly, request).filter(accession=accession),
-        DETAIL_COLUMNS,
+        queryset,
+        (*DETAIL_COLUMNS, "sample_visible", "reads_study_visible"),
         f"assembly {accession}",
     )
     run = (
@@ -76,11 +87,11 @@ def get_assembly(request: HttpRequest, accession: str) -> dict:
         .order_by("id")
         .values_list("accession", flat=True)
     )
-    reads_study = row["reads_study_id"]
+    reads_study = row["reads_study_id"] if row["reads_study_visible"] else None
     return {
         **assembly_item(row),
         "run_accession": run.first(),
-        "sample_accession": row["sample__accession"],
+        "sample_accession": row["sample__accession"] if row["sample_visible"] else None,
         "reads_study_accession": study_accession(reads_study) if reads_study else None,
         "assembly_study_accession": study_accession(row["study_id"]),
         "assembler_name": row["assembler_name"] or None,

@@ -4,11 +4,14 @@ The count and the page's offset decide the speed of a list endpoint on large tab
 ENVIRONMENT.md and ``bench/api_scale``), so every list goes through :func:`count_of` and
 :func:`page_rows`:
 
-- **count**: exact whenever the list has at most :data:`EXACT_COUNT_LIMIT` items (and always on
-  small tables and on SQLite); above that, on Postgres, it is the query planner's estimate of the
-  filtered query (``EXPLAIN``: table statistics, refreshed by autovacuum's ``ANALYZE``), never
-  below :data:`EXACT_COUNT_LIMIT` + 1. An exact ``COUNT(*)`` over a million visible rows costs
-  0.1–0.6 s of Postgres per request; the estimate ~0.5 ms.
+- **count**: exact whenever the list has at most :data:`EXACT_COUNT_LIMIT` items, on small
+  tables (at most :data:`SMALL_TABLE_ROWS` rows, or never analysed) and on SQLite; a page that is
+  not full gives it without counting. Above the limit, on Postgres, it is the query planner's
+  estimate of the filtered query (``EXPLAIN``: table statistics, refreshed by autovacuum's
+  ``ANALYZE``), never below :data:`EXACT_COUNT_LIMIT` + 1. On tables above
+  :data:`SMALL_TABLE_ROWS` rows a list's count is cached for :data:`COUNT_TTL_SECONDS` (Django's
+  cache). An exact ``COUNT(*)`` over a million visible rows costs 0.1–0.6 s of Postgres per
+  request; the estimate ~0.5 ms, and nothing when cached.
 - **deep pages**: past :data:`DEEP_OFFSET` rows a page is found by seeking (``WHERE key <= v``)
   from the nearest *anchor* — every :data:`ANCHOR_STEP`-th value of the ordering's first column,
   computed for that list (query and ordering) in one index scan and cached for
@@ -71,13 +74,18 @@ class Paged(Schema, Generic[ItemT]):
 
 #: Lists of at most this many items are counted exactly.
 EXACT_COUNT_LIMIT = 10_000
-#: Tables the statistics say hold at most this many rows are always counted exactly.
-SMALL_TABLE_ROWS = EXACT_COUNT_LIMIT
+#: Tables the statistics say hold at most this many rows (or never analysed) are always counted
+#: exactly, uncached.
+SMALL_TABLE_ROWS = 1_000
+#: Seconds the count of a list over a larger table is reused (Django's cache), by query.
+COUNT_TTL_SECONDS = 60
 #: Lists the planner estimates at up to this many rows are counted exactly up to the limit first
 #: (``COUNT`` over ``LIMIT EXACT_COUNT_LIMIT + 1``): the planner may be wrong by a few times.
 BOUNDED_COUNT_BELOW = 5 * EXACT_COUNT_LIMIT
 #: Seconds a table's row count from ``pg_class`` is kept (per process).
 TABLE_ROWS_TTL_SECONDS = 60.0
+#: Pages starting past this many rows are empty without asking the database for them.
+MAX_OFFSET = 2**31
 #: Pages starting past this many rows are found from anchors, not by OFFSET.
 DEEP_OFFSET = 10_000
 #: One anchor every this many rows: the most a deep page still OFFSETs over.
@@ -125,19 +133,30 @@ def _planner_rows(queryset: QuerySet) -> int:
 
 def count_of(queryset: QuerySet) -> Count:
     """The number of rows of ``queryset``: exact up to :data:`EXACT_COUNT_LIMIT`, else (on
-    Postgres, tables with more rows than that) the planner's estimate.
+    Postgres) the planner's estimate. On tables above :data:`SMALL_TABLE_ROWS` rows the result
+    is cached for :data:`COUNT_TTL_SECONDS` per query (so it may lag writes by that much).
 
     :param queryset: the filtered queryset, before any ``values()`` projection (joins the
         projection adds would otherwise end up in the count).
     """
     if not _is_postgres(queryset) or _table_rows_estimate(queryset) <= SMALL_TABLE_ROWS:
         return Count(queryset.count(), exact=True)
+    counted = queryset.order_by().values("pk")
+    compiled, params = counted.query.sql_with_params()
+    key = "emg-api-count:" + hashlib.sha256(
+        repr((queryset.db, compiled, params)).encode()
+    ).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return Count(*cached)
     estimate = _planner_rows(queryset)
+    result = Count(max(estimate, EXACT_COUNT_LIMIT + 1), exact=False)
     if estimate <= BOUNDED_COUNT_BELOW:
-        bounded = queryset.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1].count()
+        bounded = counted[: EXACT_COUNT_LIMIT + 1].count()
         if bounded <= EXACT_COUNT_LIMIT:
-            return Count(bounded, exact=True)
-    return Count(max(estimate, EXACT_COUNT_LIMIT + 1), exact=False)
+            result = Count(bounded, exact=True)
+    cache.set(key, (result.value, result.exact), COUNT_TTL_SECONDS)
+    return result
 
 
 def count_rows(queryset: QuerySet) -> int:
@@ -248,14 +267,17 @@ def paginate(
     :raises HttpError: 404 when ``params.page`` is past the last page (for an estimated count:
         when the page is empty).
     """
-    count = count_of(queryset)
-    if count.exact:
-        start = _first_index(count.value, params)
-        rows = page_rows(queryset, start, params.page_size, fields)
+    start = (params.page - 1) * params.page_size
+    # Past any real list (and past what OFFSET accepts): answered from the count alone.
+    rows = page_rows(queryset, start, params.page_size, fields) if start < MAX_OFFSET else []
+    if rows and len(rows) < params.page_size or not rows and params.page == 1:
+        # The last page: the count is known without counting.
+        count = Count(start + len(rows), exact=True)
     else:
-        start = (params.page - 1) * params.page_size
-        rows = page_rows(queryset, start, params.page_size, fields)
-        if not rows and params.page > 1:
+        count = count_of(queryset)
+        if not rows:
+            if count.exact:
+                _first_index(count.value, params)  # raises the 404 naming the last page
             raise not_found(f"Invalid page: {params.page} (past the last page)")
     return {"count": count.value, "items": [to_item(row) for row in rows]}
 

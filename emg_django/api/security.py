@@ -118,7 +118,19 @@ def decode_token(token: str, *, allow_expired: bool = False) -> dict[str, Any]:
     return claims
 
 
+def has_session_cookie(request: HttpRequest) -> bool:
+    """Whether the request sends a session cookie the session store can look up.
+
+    Postgres text cannot hold NUL, which a quoted cookie can encode (``"…\\000…"``): looking
+    such a key up would be a 500, so it counts as no session.
+    """
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    return key is not None and "\x00" not in key
+
+
 def _is_staff(request: HttpRequest) -> bool:
+    if not has_session_cookie(request):
+        return False  # sessions are the only way to a Django user here
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
 

@@ -14,7 +14,7 @@ import dataclasses
 import datetime
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models.expressions import RawSQL
@@ -82,7 +82,8 @@ def bulk_upsert(
         raise ValueError(f"duplicate {unique_field} in one batch: {duplicates}")
     for row in rows:
         if row.keys() != rows[0].keys():
-            raise ValueError(f"rows must all have the same fields; {row.get(unique_field)!r} differs")
+            key = row.get(unique_field)
+            raise ValueError(f"rows must all have the same fields; {key!r} differs")
     updatable = [c for c in (update_fields or columns) if c != unique_field]
 
     fields = {field.attname: field for field in model._meta.concrete_fields}
@@ -309,8 +310,9 @@ _PLAIN_JSON_FIELDS = (models.JSONField, AccessionsField)
 def _as_is_types(field: models.Field, documents_as_is: bool) -> tuple[type, ...]:
     """The value types that ``field`` stores as they are (no need to prepare them)."""
     if type(field) in (models.ForeignKey, models.OneToOneField):
-        field = field.target_field
-    if documents_as_is and type(field) in _PLAIN_JSON_FIELDS and field.encoder is None:
+        field = cast(models.ForeignKey, field).target_field
+    is_plain_json = type(field) in _PLAIN_JSON_FIELDS
+    if documents_as_is and is_plain_json and cast(models.JSONField, field).encoder is None:
         return (dict, list)
     plain = _PLAIN_FIELDS.get(type(field))
     return (plain, type(None)) if plain is not None else ()
@@ -338,11 +340,22 @@ def _insert_defaults(
     return defaults
 
 
+def _column(model: type[models.Model], name: str) -> tuple[models.Field, str]:
+    """The field ``name`` (or attname) of ``model`` and its column.
+
+    :raises ValueError: when the field has no column (a reverse relation, a many-to-many).
+    """
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or not field.column:
+        raise ValueError(f"{model.__name__}.{name} is not a column")
+    return field, field.column
+
+
 def ids_by_key(model: type[models.Model], key_field: str, keys: Iterable[Any]) -> dict[Any, int]:
     """``{natural key: primary key}`` for the given keys, in one query per 10,000 keys."""
     keys = list(keys)
     quote = connection.ops.quote_name
-    column = f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(key_field).column)}"
+    column = f"{quote(model._meta.db_table)}.{quote(_column(model, key_field)[1])}"
     found: dict[Any, int] = {}
     for start in range(0, len(keys), 10_000):
         chunk = keys[start : start + 10_000]
@@ -373,7 +386,7 @@ def bulk_link(
         _link_postgresql(through, pairs, fields)
     else:
         objects = [through(**{fields[0]: left, fields[1]: right}) for left, right in pairs]
-        through.objects.bulk_create(objects, ignore_conflicts=True, batch_size=5_000)
+        through._default_manager.bulk_create(objects, ignore_conflicts=True, batch_size=5_000)
     return len(pairs)
 
 
@@ -386,12 +399,12 @@ def _link_postgresql(
     arrays are a small statement whatever the number of links.
     """
     quote = connection.ops.quote_name
-    left, right = (through._meta.get_field(name) for name in fields)
+    (left, left_column), (right, right_column) = (_column(through, name) for name in fields)
     lefts, rights = zip(*pairs, strict=True)
     table = quote(through._meta.db_table)
     left_type, right_type = left.db_type(connection), right.db_type(connection)  # bigint
     sql = (
-        f"INSERT INTO {table} ({quote(left.column)}, {quote(right.column)}) "
+        f"INSERT INTO {table} ({quote(left_column)}, {quote(right_column)}) "
         f"SELECT * FROM unnest(%s::{left_type}[], %s::{right_type}[]) ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:

@@ -43,6 +43,7 @@ def main(argument: str) -> int:
         backoff_base_seconds=0.01,
         backoff_cap_seconds=0.05,
     )
+    os.makedirs(spec["dagster_home"], exist_ok=True)
     instance = dg.DagsterInstance.local_temp(tempdir=spec["dagster_home"])
     add_study_partitions(instance, [spec["partition"]])
     result = dg.materialize(

@@ -174,10 +174,15 @@ def test_postgres_restart_during_ingest_fails_cleanly_and_a_retry_succeeds(
         cur.execute("BEGIN; LOCK TABLE analyses_sample_studies IN SHARE MODE")
     proc = _driver(cluster, spec)
     try:
-        _wait(lambda: cluster.scalar(
+        _wait(lambda: proc.poll() is not None or cluster.scalar(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
             "AND query ILIKE '%analyses_sample_studies%'") == 1, 60, "the blocked samples write")
-        # The broken transaction had written sample rows (invisible to others until commit).
+        assert proc.poll() is None, proc.communicate()[0][-3000:]
+        # The blocked transaction has already written (it holds a transaction id): the sample
+        # rows, invisible to others until a commit that never comes.
+        assert cluster.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND query ILIKE '%analyses_sample_studies%' AND backend_xid IS NOT NULL") == 1
         cluster.pg_ctl("restart", "-m", "fast")
         first = _result(proc)
     finally:

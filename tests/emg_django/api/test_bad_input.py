@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import quote
 
 import pytest
@@ -192,3 +193,22 @@ def test_expired_or_malformed_credentials_are_401_on_public_endpoints(client, wo
     assert response.status_code == 401
     assert "expected 'Bearer <token>'" in response.json()["detail"]
     assert client.get(url("studies/"), headers=bearer("Webin-1")).status_code == 200
+
+
+def test_nul_in_credentials_and_session_cookies_is_not_a_500(client, world: World) -> None:
+    """Postgres text cannot hold NUL: such credentials once reached a user or session lookup."""
+    basic = "Basic " + base64.b64encode(b"curator\x00:secret").decode()
+    launch = url(f"admin/studies/{world.public.study.accession}/ingest")
+    response = client.post(
+        launch, {}, content_type="application/json", headers={"Authorization": basic}
+    )
+    assert response.status_code == 401, response.content
+    # A quoted cookie may encode NUL as an octal escape: plain ASCII on the wire.
+    cookie = '"abcdefgh\\000ijkl"'
+    for path in (url("studies/"), url(f"studies/{world.public.study.accession}")):
+        response = client.get(path, HTTP_COOKIE=f"sessionid={cookie}")
+        assert response.status_code == 200, response.content
+    response = client.post(
+        launch, {}, content_type="application/json", HTTP_COOKIE=f"sessionid={cookie}"
+    )
+    assert response.status_code == 401, response.content

@@ -15,6 +15,7 @@ the schema is loaded eagerly here (the openapi view needs no database).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -114,3 +115,41 @@ def test_api_conforms_to_its_schema_anonymously(case) -> None:
 @FUZZ_SETTINGS
 def test_api_conforms_to_its_schema_with_a_webin_token(case) -> None:
     case.call_and_validate()
+
+
+# What the fuzzing found in the schema, fixed in the API (regressions, without fuzzing).
+
+
+def _operations() -> dict[str, dict]:
+    return {
+        f"{method.upper()} {path.removeprefix(API)}": operation
+        for path, methods in anonymous_schema.raw_schema["paths"].items()
+        for method, operation in methods.items()
+    }
+
+
+def test_public_endpoints_document_the_token_as_optional_and_401() -> None:
+    for name, operation in _operations().items():
+        security = operation.get("security")
+        if name.startswith(
+            ("GET studies", "GET samples", "GET runs", "GET analyses", "GET biomes")
+        ):
+            assert {} in security and {OptionalWebinAuth.__name__: []} in security, name
+        if name == "GET my-data/studies/":
+            assert security == [{WebinAuth.__name__: []}], name
+        if security:
+            assert "401" in operation["responses"], name
+
+
+def test_bodies_that_are_not_json_and_csrf_failures_are_documented() -> None:
+    operations = _operations()
+    for name in ("auth/login", "auth/sliding", "auth/sliding/refresh", "auth/verify"):
+        assert "400" in operations[f"POST {name}"]["responses"], name
+    for name in ("ingest", "analyse"):
+        assert "403" in operations[f"POST admin/studies/{{accession}}/{name}"]["responses"]
+
+
+def test_biome_lineage_pattern_is_documented() -> None:
+    parameters = _operations()["GET studies/"]["parameters"]
+    (lineage,) = [parameter for parameter in parameters if parameter["name"] == "biome_lineage"]
+    assert "pattern" in json.dumps(lineage["schema"])
