@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from emg_assets.ena.accessions import is_study_accession
+from emg_django.core.ena_accessions import is_study_accession
 
 STUDY_PARTITIONS_NAME = "ena_studies"
 

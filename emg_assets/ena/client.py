@@ -44,7 +44,6 @@ import httpx
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from emg_assets.ena import fields as f
-from emg_assets.ena.accessions import ACCESSION_PATTERNS, validate_study_accession
 from emg_assets.ena.errors import (
     ENAAuthError,
     ENABadRequestError,
@@ -64,6 +63,7 @@ from emg_assets.ena.records import (
     parse_records,
 )
 from emg_assets.ena.vocabulary import AssemblyType, DataPortal, ENAResult
+from emg_django.core.ena_accessions import ACCESSION_PATTERNS, validate_study_accession
 
 if TYPE_CHECKING:
     from emg_django.config import ENAConfig, WebinConfig

@@ -12,7 +12,6 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from emg_assets.ena.accessions import AccessionKind
 from emg_assets.ena.vocabulary import (
     AssemblyType,
     ENAResult,
@@ -21,6 +20,7 @@ from emg_assets.ena.vocabulary import (
     LibrarySource,
     LibraryStrategy,
 )
+from emg_django.core.ena_accessions import AccessionKind
 
 # Field names, as constants so a typo fails at import rather than as a 400 from ENA.
 STUDY_ACCESSION = "study_accession"

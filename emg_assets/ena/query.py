@@ -25,7 +25,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from emg_assets.ena.accessions import is_accession_of
 from emg_assets.ena.fields import (
     FIELD_SPECS,
     RESULT_FIELDS,
@@ -35,6 +34,7 @@ from emg_assets.ena.fields import (
     FieldSpec,
 )
 from emg_assets.ena.vocabulary import ENAResult
+from emg_django.core.ena_accessions import is_accession_of
 
 #: Characters refused in free-text values: the quote would end the value early, a backslash's
 #: meaning to ENA is undocumented, and control characters have no place in a query.

@@ -26,8 +26,8 @@ from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from emg_assets.ena import fields as f
-from emg_assets.ena.accessions import AccessionKind, validate_accession
 from emg_assets.ena.vocabulary import LibraryLayout
+from emg_django.core.ena_accessions import AccessionKind, validate_accession
 
 #: ENA gives ftp paths without a scheme (``ftp.sra.ebi.ac.uk/vol1/…``); this one is added.
 FTP_SCHEME = "ftp://"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -17,14 +15,13 @@ from emg_django.analyses.choices import (
 )
 from emg_django.analyses.schemas import Annotations, DownloadFile, FastqFile
 from emg_django.core.accessions import MGnifyPrefix, format_accession, parse_accession
+from emg_django.core.ena_accessions import is_primary_study_accession
 from emg_django.core.fields import AccessionsField, PydanticJSONField
 from emg_django.core.mixins import TimeStampedModel, VisibilityControlledModel, VisibilityQuerySet
 from emg_django.ena import models as ena_models
 
 BIOME_SEPARATOR = ":"
 BIOME_ROOT = "root"
-#: Preferred ENA study accession when a study has several: the BioProject.
-PREFERRED_STUDY_ACCESSION = re.compile(r"^PRJ[EDN][A-Z]\d+$")
 
 
 class BiomeQuerySet(models.QuerySet):
@@ -129,7 +126,7 @@ class Study(MGnifyObject):
     @property
     def first_accession(self) -> str | None:
         """The preferred ENA accession: the BioProject (PRJ…) when there is one."""
-        preferred = [acc for acc in self.ena_accessions if PREFERRED_STUDY_ACCESSION.match(acc)]
+        preferred = [acc for acc in self.ena_accessions if is_primary_study_accession(acc)]
         return (preferred or self.ena_accessions or [None])[0]
 
 

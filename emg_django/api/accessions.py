@@ -7,6 +7,8 @@ import re
 
 from emg_django.api.errors import bad_request
 from emg_django.core.accessions import MGnifyPrefix, parse_accession
+from emg_django.core.ena_accessions import ACCESSION_PATTERNS
+from emg_django.core.ena_accessions import AccessionKind as EnaKind
 
 #: Longest accession looked at; anything longer is malformed without a regex run.
 MAX_ACCESSION_LENGTH = 40
@@ -43,16 +45,25 @@ class AccessionKind:
         return normalised
 
 
+def _any_of(*kinds: EnaKind) -> re.Pattern[str]:
+    """One pattern matching an accession of any of ``kinds`` (patterns from ena_accessions)."""
+    return re.compile("|".join(f"(?:{ACCESSION_PATTERNS[kind].pattern})" for kind in kinds))
+
+
 ENA_STUDY = AccessionKind(
-    "ENA study", re.compile(r"PRJ[EDN][A-Z]\d+|[EDS]RP\d+"), "PRJEB…, PRJNA…, ERP…, SRP… or DRP…"
+    "ENA study",
+    _any_of(EnaKind.STUDY, EnaKind.SECONDARY_STUDY),
+    "PRJEB…, PRJNA…, ERP…, SRP… or DRP…",
 )
 ENA_SAMPLE = AccessionKind(
     "sample",
-    re.compile(r"SAM[EDN][A-Z]?\d+|[EDS]RS\d+"),
+    _any_of(EnaKind.SAMPLE, EnaKind.SECONDARY_SAMPLE),
     "SAMEA…, SAMN…, SAMD…, ERS…, SRS… or DRS…",
 )
-ENA_RUN = AccessionKind("run", re.compile(r"[EDS]RR\d+"), "ERR…, SRR… or DRR…")
-ENA_ASSEMBLY = AccessionKind("assembly", re.compile(r"ERZ\d+|GCA_\d+(\.\d+)?"), "ERZ… or GCA_…")
+ENA_RUN = AccessionKind("run", _any_of(EnaKind.RUN), "ERR…, SRR… or DRR…")
+ENA_ASSEMBLY = AccessionKind(
+    "assembly", _any_of(EnaKind.ANALYSIS, EnaKind.ASSEMBLY), "ERZ… or GCA_…"
+)
 
 
 def parse_mgnify(prefix: MGnifyPrefix, value: str) -> int:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from emg_assets.ena.accessions import (
+from emg_assets.ena.query import ENAQuery, ENAQueryError
+from emg_assets.ena.vocabulary import AssemblyType, ENAResult, LibraryStrategy
+from emg_django.core.ena_accessions import (
     AccessionKind,
     accession_kind,
     is_primary_study_accession,
@@ -15,8 +17,6 @@ from emg_assets.ena.accessions import (
     primary_first,
     validate_study_accession,
 )
-from emg_assets.ena.query import ENAQuery, ENAQueryError
-from emg_assets.ena.vocabulary import AssemblyType, ENAResult, LibraryStrategy
 
 
 def test_study_condition_matches_mgnify_form() -> None:

@@ -1,8 +1,9 @@
 """ENA accession formats: one place for the regular expressions the platform validates with.
 
 Used by the ENA client (query values), the ingest assets (partition keys: a study partition key
-must be a study accession, Dagster does not validate keys) and the Django models (preferred
-accession of an object that has several).
+must be a study accession, Dagster does not validate keys), the API (accessions in paths and
+searches) and the models (the preferred accession of an object that has several). Plain Python:
+importing it needs no Django set-up.
 
 Formats (INSDC): a study is a BioProject ``PRJ[EDN][A-Z]\\d+`` (primary) or an SRA-style
 ``[EDS]RP\\d+`` (secondary); a sample is a BioSample ``SAM[EDN][A-Z]?\\d+`` or ``[EDS]RS\\d+``;
