@@ -82,7 +82,7 @@ COUNT_TTL_SECONDS = 60
 #: Lists the planner estimates at up to this many rows are counted exactly up to the limit first
 #: (``COUNT`` over ``LIMIT EXACT_COUNT_LIMIT + 1``): the planner may be wrong by a few times.
 BOUNDED_COUNT_BELOW = 5 * EXACT_COUNT_LIMIT
-#: Seconds a table's row count from ``pg_class`` is kept (per process).
+#: Seconds a table found large by ``pg_class`` is taken as large without asking (per process).
 TABLE_ROWS_TTL_SECONDS = 60.0
 #: Pages starting past this many rows are empty without asking the database for them.
 MAX_OFFSET = 2**31
@@ -93,7 +93,7 @@ ANCHOR_STEP = 1_000
 #: Seconds the anchors of a list are reused (Django's cache: per process unless shared).
 ANCHOR_TTL_SECONDS = 300
 
-_table_rows: dict[tuple[str, str], tuple[float, float]] = {}
+_large_tables: dict[tuple[str, str], float] = {}
 
 
 @dataclass(frozen=True)
@@ -108,21 +108,28 @@ def _is_postgres(queryset: QuerySet) -> bool:
     return connections[queryset.db].vendor == "postgresql"
 
 
-def _table_rows_estimate(queryset: QuerySet) -> float:
-    """Rows of the queryset's table by the statistics (``pg_class.reltuples``; -1: never
-    analysed), cached per process for :data:`TABLE_ROWS_TTL_SECONDS`."""
+def _small_table_count(queryset: QuerySet) -> int | None:
+    """The exact count of ``queryset`` when its table is small (at most :data:`SMALL_TABLE_ROWS`
+    rows by ``pg_class.reltuples``, or never analysed), in one query; ``None`` for a large table
+    (remembered per process for :data:`TABLE_ROWS_TTL_SECONDS`: a large table stays large)."""
     table = queryset.model._meta.db_table
     key = (queryset.db, table)
-    now = time.monotonic()
-    cached = _table_rows.get(key)
-    if cached is not None and now - cached[0] < TABLE_ROWS_TTL_SECONDS:
-        return cached[1]
+    seen = _large_tables.get(key)
+    if seen is not None and time.monotonic() - seen < TABLE_ROWS_TTL_SECONDS:
+        return None
+    inner, params = queryset.order_by().values("pk").query.sql_with_params()
+    # The count is a lazily evaluated InitPlan: it only runs for a small table.
+    sql = (
+        "SELECT CASE WHEN coalesce((SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)),"
+        f" -1) <= %s THEN (SELECT count(*) FROM ({inner}) AS counted) END"
+    )
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
-        row = cursor.fetchone()
-    rows = float(row[0]) if row and row[0] is not None else -1.0
-    _table_rows[key] = (now, rows)
-    return rows
+        cursor.execute(sql, (table, SMALL_TABLE_ROWS, *params))
+        count = cursor.fetchone()[0]
+    if count is None:
+        _large_tables[key] = time.monotonic()
+        return None
+    return int(count)
 
 
 def _planner_rows(queryset: QuerySet) -> int:
@@ -139,8 +146,11 @@ def count_of(queryset: QuerySet) -> Count:
     :param queryset: the filtered queryset, before any ``values()`` projection (joins the
         projection adds would otherwise end up in the count).
     """
-    if not _is_postgres(queryset) or _table_rows_estimate(queryset) <= SMALL_TABLE_ROWS:
+    if not _is_postgres(queryset):
         return Count(queryset.count(), exact=True)
+    small = _small_table_count(queryset)
+    if small is not None:
+        return Count(small, exact=True)
     counted = queryset.order_by().values("pk")
     compiled, params = counted.query.sql_with_params()
     key = "emg-api-count:" + hashlib.sha256(
@@ -267,6 +277,13 @@ def paginate(
     :raises HttpError: 404 when ``params.page`` is past the last page (for an estimated count:
         when the page is empty).
     """
+    small = _small_table_count(queryset) if _is_postgres(queryset) else queryset.count()
+    if small is not None:
+        # Small tables: the exact count, then the page (the 404 names the last page).
+        count = Count(small, exact=True)
+        start = _first_index(count.value, params)
+        rows = page_rows(queryset, start, params.page_size, fields)
+        return {"count": count.value, "items": [to_item(row) for row in rows]}
     start = (params.page - 1) * params.page_size
     # Past any real list (and past what OFFSET accepts): answered from the count alone.
     rows = page_rows(queryset, start, params.page_size, fields) if start < MAX_OFFSET else []
