@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the SQL of the generator reads better unwrapped)
 """Load a Postgres database with an MGnify-sized catalogue, in bulk, on the server side.
 
 10,000 studies, 200,000 samples (20 per study), 1,000,000 runs (5 per sample) and 1,000,000
@@ -111,7 +112,10 @@ def migrate(url: str) -> None:
         "PATH": "/usr/bin:/bin",
     }
     subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True,
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
         stderr=subprocess.DEVNULL,
     )
 
@@ -119,14 +123,23 @@ def migrate(url: str) -> None:
 def annotations_json() -> str:
     """~20 KB of annotations in the pipelines' shape (types → rows)."""
     ssu = [
-        {"count": 5000 // (i + 1), "organism": f"sk__Bacteria;k__;p__Phylum{i % 40};c__Class{i % 90};"
-         f"o__Order{i};f__Family{i};g__Genus{i}"}
+        {
+            "count": 5000 // (i + 1),
+            "organism": f"sk__Bacteria;k__;p__Phylum{i % 40};c__Class{i % 90};"
+            f"o__Order{i};f__Family{i};g__Genus{i}",
+        }
         for i in range(120)
     ]
-    lsu = [{"count": 900 // (i + 1), "organism": f"sk__Bacteria;k__;p__Phylum{i % 40};g__G{i}"}
-           for i in range(40)]
+    lsu = [
+        {"count": 900 // (i + 1), "organism": f"sk__Bacteria;k__;p__Phylum{i % 40};g__G{i}"}
+        for i in range(40)
+    ]
     pfams = [
-        {"count": 3000 // (i + 1), "accession": f"PF{i:05d}", "description": f"Protein domain family {i}"}
+        {
+            "count": 3000 // (i + 1),
+            "accession": f"PF{i:05d}",
+            "description": f"Protein domain family {i}",
+        }
         for i in range(100)
     ]
     return json.dumps({"taxonomies__ssu": ssu, "taxonomies__lsu": lsu, "pfams": pfams})
@@ -134,14 +147,26 @@ def annotations_json() -> str:
 
 def _downloads(kind: str) -> str:
     files = [
-        {"alias": f"{kind}_MERGED_FASTQ_SSU.fasta.gz", "path": f"taxonomy/{kind}_ssu.fasta.gz",
-         "file_type": "fasta", "download_type": "Sequence data",
-         "download_group": "taxonomies.closed_reference.ssu",
-         "short_description": "Reads with SSU rRNA", "long_description": "", "file_size_bytes": 1234567},
-        {"alias": f"{kind}_SSU_OTU.tsv", "path": f"taxonomy/{kind}_ssu_otu.tsv", "file_type": "tsv",
-         "download_type": "Taxonomic analysis", "download_group": "taxonomies.closed_reference.ssu",
-         "short_description": "OTUs and taxonomic assignments for SSU rRNA", "long_description": "",
-         "file_size_bytes": 34567},
+        {
+            "alias": f"{kind}_MERGED_FASTQ_SSU.fasta.gz",
+            "path": f"taxonomy/{kind}_ssu.fasta.gz",
+            "file_type": "fasta",
+            "download_type": "Sequence data",
+            "download_group": "taxonomies.closed_reference.ssu",
+            "short_description": "Reads with SSU rRNA",
+            "long_description": "",
+            "file_size_bytes": 1234567,
+        },
+        {
+            "alias": f"{kind}_SSU_OTU.tsv",
+            "path": f"taxonomy/{kind}_ssu_otu.tsv",
+            "file_type": "tsv",
+            "download_type": "Taxonomic analysis",
+            "download_group": "taxonomies.closed_reference.ssu",
+            "short_description": "OTUs and taxonomic assignments for SSU rRNA",
+            "long_description": "",
+            "file_size_bytes": 34567,
+        },
     ]
     return json.dumps(files)
 
@@ -160,14 +185,20 @@ def statements(annotations: str) -> list[tuple[str, str, list]]:
     # Newer rows were updated later: updated_at grows with the id (plus some jitter).
     ts = "now() - interval '3 years' + (i * interval '90 seconds') * {scale}"
     return [
-        ("ena_study", f"""
+        (
+            "ena_study",
+            f"""
             INSERT INTO ena_study (id, {COLS_VIS}, accession, additional_accessions, title, metadata, fetched_at)
             SELECT i, {ts.format(scale=100)}, {ts.format(scale=100)}, {VISIBILITY},
                    'PRJEB' || (100000 + i), jsonb_build_array('ERP' || (100000 + i)),
                    'Metagenomes of site ' || i || ' (' || (ARRAY['marine','soil','gut','wastewater'])[1 + i % 4] || ')',
                    '{{}}'::jsonb, now()
-            FROM generate_series(1, {STUDIES}) AS i, LATERAL (SELECT i AS s) v""", []),
-        ("analyses_study", f"""
+            FROM generate_series(1, {STUDIES}) AS i, LATERAL (SELECT i AS s) v""",
+            [],
+        ),
+        (
+            "analyses_study",
+            f"""
             INSERT INTO analyses_study (id, {COLS_VIS}, metadata, ena_accessions, title, downloads,
                                         results_dir, biome_id, ena_study_id)
             SELECT i, {ts.format(scale=100)}, {ts.format(scale=100)}, {VISIBILITY},
@@ -176,16 +207,24 @@ def statements(annotations: str) -> list[tuple[str, str, list]]:
                    'Metagenomes of site ' || i || ' (' || (ARRAY['marine','soil','gut','wastewater'])[1 + i % 4] || ')',
                    %s::jsonb, 'studies/MGYS' || lpad(i::text, 8, '0'),
                    1 + (i % {len(BIOMES)}), i
-            FROM generate_series(1, {STUDIES}) AS i, LATERAL (SELECT i AS s) v""", [_downloads("study")]),
-        ("ena_sample", f"""
+            FROM generate_series(1, {STUDIES}) AS i, LATERAL (SELECT i AS s) v""",
+            [_downloads("study")],
+        ),
+        (
+            "ena_sample",
+            f"""
             INSERT INTO ena_sample (id, {COLS_VIS}, accession, additional_accessions, title, metadata,
                                     fetched_at, study_id)
             SELECT i, {ts.format(scale=5)}, {ts.format(scale=5)}, {VISIBILITY},
                    'SAMEA' || (1000000 + i), jsonb_build_array('ERS' || (1000000 + i)),
                    'Sample ' || i, '{{}}'::jsonb, now(), s
             FROM generate_series(1, {samples}) AS i,
-                 LATERAL (SELECT (i - 1) / {SAMPLES_PER_STUDY} + 1 AS s) v""", []),
-        ("analyses_sample", f"""
+                 LATERAL (SELECT (i - 1) / {SAMPLES_PER_STUDY} + 1 AS s) v""",
+            [],
+        ),
+        (
+            "analyses_sample",
+            f"""
             INSERT INTO analyses_sample (id, {COLS_VIS}, metadata, accession, ena_accessions, sample_title,
                                          biome_id, ena_sample_id)
             SELECT i, {ts.format(scale=5)}, {ts.format(scale=5)}, {VISIBILITY},
@@ -194,11 +233,19 @@ def statements(annotations: str) -> list[tuple[str, str, list]]:
                    'Sample ' || i || ' of study ' || s,
                    1 + (s % {len(BIOMES)}), i
             FROM generate_series(1, {samples}) AS i,
-                 LATERAL (SELECT (i - 1) / {SAMPLES_PER_STUDY} + 1 AS s) v""", []),
-        ("analyses_sample_studies", f"""
+                 LATERAL (SELECT (i - 1) / {SAMPLES_PER_STUDY} + 1 AS s) v""",
+            [],
+        ),
+        (
+            "analyses_sample_studies",
+            f"""
             INSERT INTO analyses_sample_studies (id, sample_id, study_id)
-            SELECT i, i, (i - 1) / {SAMPLES_PER_STUDY} + 1 FROM generate_series(1, {samples}) AS i""", []),
-        ("analyses_run", f"""
+            SELECT i, i, (i - 1) / {SAMPLES_PER_STUDY} + 1 FROM generate_series(1, {samples}) AS i""",
+            [],
+        ),
+        (
+            "analyses_run",
+            f"""
             INSERT INTO analyses_run (id, {COLS_VIS}, metadata, accession, experiment_type, instrument_platform,
                                       instrument_model, library_strategy, library_layout, library_source,
                                       fastq_files, sample_id, study_id)
@@ -219,8 +266,12 @@ def statements(annotations: str) -> list[tuple[str, str, list]]:
                                  CASE WHEN s % 10 < 5 THEN 'AMPLICON' WHEN s % 10 < 9 THEN 'WGS'
                                       ELSE 'WGS' END AS strategy,
                                  CASE WHEN s % 10 = 8 THEN 'METATRANSCRIPTOMIC' ELSE 'METAGENOMIC' END AS source) e
-            """, []),
-        ("analyses_analysis", f"""
+            """,
+            [],
+        ),
+        (
+            "analyses_analysis",
+            f"""
             INSERT INTO analyses_analysis (id, {COLS_VIS}, metadata, experiment_type, pipeline_version, status,
                                            status_reason, quality_control, annotations, downloads,
                                            results_dir, assembly_id, run_id, sample_id, study_id)
@@ -235,7 +286,8 @@ def statements(annotations: str) -> list[tuple[str, str, list]]:
                    NULL, i, (i - 1) / {RUNS_PER_SAMPLE} + 1, s
             FROM generate_series(1, {runs}) AS i,
                  LATERAL (SELECT (i - 1) / {SAMPLES_PER_STUDY * RUNS_PER_SAMPLE} + 1 AS s) v""",
-         [annotations, _downloads("analysis")]),
+            [annotations, _downloads("analysis")],
+        ),
     ]
 
 
@@ -280,7 +332,10 @@ def generate(name: str) -> dict[str, float]:
             cursor.execute(sql)
         connection.commit()
         timings[f"insert {label}"] = time.perf_counter() - step
-        print(f"  … {label}: {cursor.rowcount:,} rows in {timings[f'insert {label}']:.1f} s", flush=True)
+        print(
+            f"  … {label}: {cursor.rowcount:,} rows in {timings[f'insert {label}']:.1f} s",
+            flush=True,
+        )
     timings["load (all tables)"] = time.perf_counter() - phase
 
     step = time.perf_counter()
@@ -288,7 +343,10 @@ def generate(name: str) -> dict[str, float]:
         cursor.execute(definition)
         connection.commit()
     timings[f"rebuild {len(secondary)} secondary indexes"] = time.perf_counter() - step
-    print(f"  … {len(secondary)} secondary indexes rebuilt in {time.perf_counter() - step:.1f} s", flush=True)
+    print(
+        f"  … {len(secondary)} secondary indexes rebuilt in {time.perf_counter() - step:.1f} s",
+        flush=True,
+    )
 
     # Identity sequences after explicit ids, so the platform's own inserts keep working.
     for table in TABLES:

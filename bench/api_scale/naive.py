@@ -38,7 +38,9 @@ def naive_analyses(request: HttpRequest, page: int = 1, page_size: int = 25) -> 
                 "study_accession": analysis.study.accession,
                 "experiment_type": analysis.experiment_type,
                 "pipeline_version": analysis.pipeline_version,
-                "run": None if run is None else {
+                "run": None
+                if run is None
+                else {
                     "accession": run.accession,
                     "experiment_type": run.experiment_type,
                     "instrument_model": run.instrument_model,
@@ -46,15 +48,20 @@ def naive_analyses(request: HttpRequest, page: int = 1, page_size: int = 25) -> 
                     "sample_accession": run.sample.accession,
                     "study_accession": run.study.accession,
                 },
-                "sample": None if sample is None else {
+                "sample": None
+                if sample is None
+                else {
                     "accession": sample.accession,
                     "ena_accessions": sample.ena_accessions,
                     "sample_title": sample.sample_title,
                     "biome": _biome(sample.biome),
                     "updated_at": sample.updated_at,
                 },
-                "assembly": None if assembly is None else {
-                    "accession": assembly.accession, "updated_at": assembly.updated_at,
+                "assembly": None
+                if assembly is None
+                else {
+                    "accession": assembly.accession,
+                    "updated_at": assembly.updated_at,
                 },
             }
         )

@@ -85,26 +85,49 @@ def endpoints(rng: random.Random, n: int = 500) -> list[Endpoint]:
         Endpoint("studies/", "list", [f"{API}/studies/"]),
         Endpoint("samples/", "list", [f"{API}/samples/"]),
         Endpoint("runs/", "list", [f"{API}/runs/"]),
-        Endpoint("runs/?has_experiment_type=METAT", "list", [f"{API}/runs/?has_experiment_type=METAT"]),
+        Endpoint(
+            "runs/?has_experiment_type=METAT", "list", [f"{API}/runs/?has_experiment_type=METAT"]
+        ),
         Endpoint("analyses/", "list", [f"{API}/analyses/"]),
         Endpoint("analyses/?page=10000", "deep", [f"{API}/analyses/?page=10000"]),
         Endpoint("runs/?page=10000", "deep", [f"{API}/runs/?page=10000"]),
         Endpoint("studies/{MGYS}", "detail", [f"{API}/studies/{a}" for a in mgys]),
-        Endpoint("samples/{SAMEA}", "detail", [f"{API}/samples/SAMEA{1000000 + i}" for i in sa_ids]),
+        Endpoint(
+            "samples/{SAMEA}", "detail", [f"{API}/samples/SAMEA{1000000 + i}" for i in sa_ids]
+        ),
         Endpoint("runs/{ERR}", "detail", [f"{API}/runs/ERR{1000000 + j}" for j in r_ids]),
         Endpoint("analyses/{MGYA}", "detail", [f"{API}/analyses/MGYA{k:08d}" for k in a_ids]),
-        Endpoint("studies/{MGYS}/analyses/", "nested", [f"{API}/studies/{a}/analyses/" for a in mgys]),
-        Endpoint("studies/{MGYS}/samples/", "nested", [f"{API}/studies/{a}/samples/" for a in mgys]),
-        Endpoint("samples/{SAMEA}/runs/", "nested",
-                 [f"{API}/samples/SAMEA{1000000 + i}/runs/" for i in sa_ids]),
-        Endpoint("runs/{ERR}/analyses/", "nested",
-                 [f"{API}/runs/ERR{1000000 + j}/analyses/" for j in r_ids]),
-        Endpoint("analyses/{MGYA}/annotations (~20 KB)", "annotations",
-                 [f"{API}/analyses/MGYA{k:08d}/annotations" for k in ann_ids]),
-        Endpoint("analyses/{MGYA}/annotations/taxonomies__ssu", "annotations_list",
-                 [f"{API}/analyses/MGYA{k:08d}/annotations/taxonomies__ssu" for k in ann_ids]),
-        Endpoint("NAIVE analyses/ (ORM objects, per-item FK queries, COUNT(*))", "naive",
-                 ["/bench-naive/analyses/"]),
+        Endpoint(
+            "studies/{MGYS}/analyses/", "nested", [f"{API}/studies/{a}/analyses/" for a in mgys]
+        ),
+        Endpoint(
+            "studies/{MGYS}/samples/", "nested", [f"{API}/studies/{a}/samples/" for a in mgys]
+        ),
+        Endpoint(
+            "samples/{SAMEA}/runs/",
+            "nested",
+            [f"{API}/samples/SAMEA{1000000 + i}/runs/" for i in sa_ids],
+        ),
+        Endpoint(
+            "runs/{ERR}/analyses/",
+            "nested",
+            [f"{API}/runs/ERR{1000000 + j}/analyses/" for j in r_ids],
+        ),
+        Endpoint(
+            "analyses/{MGYA}/annotations (~20 KB)",
+            "annotations",
+            [f"{API}/analyses/MGYA{k:08d}/annotations" for k in ann_ids],
+        ),
+        Endpoint(
+            "analyses/{MGYA}/annotations/taxonomies__ssu",
+            "annotations_list",
+            [f"{API}/analyses/MGYA{k:08d}/annotations/taxonomies__ssu" for k in ann_ids],
+        ),
+        Endpoint(
+            "NAIVE analyses/ (ORM objects, per-item FK queries, COUNT(*))",
+            "naive",
+            ["/bench-naive/analyses/"],
+        ),
     ]
 
 
@@ -155,10 +178,24 @@ class Gunicorn:
         self.log = open(log_path, "w")  # noqa: SIM115
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.process = subprocess.Popen(
-            [str(gunicorn), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--chdir", str(ROOT), "--timeout", "120", "--log-level", "warning",
-             "emg_django.wsgi:application"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                str(gunicorn),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--chdir",
+                str(ROOT),
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+                "emg_django.wsgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -226,12 +263,28 @@ def _ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(base: str, paths: list[str], seconds: float, connections: int, threads: int,
-            workdir: Path, timeout_s: int = 30) -> dict:
+def run_wrk(
+    base: str,
+    paths: list[str],
+    seconds: float,
+    connections: int,
+    threads: int,
+    workdir: Path,
+    timeout_s: int = 30,
+) -> dict:
     script = workdir / "paths.lua"
     script.write_text(LUA % ", ".join(json.dumps(p) for p in paths))
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--latency",
-               f"--timeout={timeout_s}s", "-s", str(script), base]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds:g}s",
+        "--latency",
+        f"--timeout={timeout_s}s",
+        "-s",
+        str(script),
+        base,
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     percentiles = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", output, re.MULTILINE))
@@ -257,9 +310,9 @@ def check_paths(base: str, endpoint: Endpoint, sample: int = 3) -> str:
                 body = json.loads(response.read())
         except urllib.error.HTTPError as error:
             return f"{path}: HTTP {error.code} {error.read()[:200]!r}"
-        if endpoint.kind in {"list", "deep", "nested", "annotations_list", "naive"}:
-            if not body.get("items"):
-                return f"{path}: empty page"
+        listed = endpoint.kind in {"list", "deep", "nested", "annotations_list", "naive"}
+        if listed and not body.get("items"):
+            return f"{path}: empty page"
     return ""
 
 
@@ -320,15 +373,23 @@ def main() -> None:
             naive = endpoint.kind == "naive"
             seconds = max(args.duration, 15.0) if naive else args.duration
             if args.warmup > 0:
-                run_wrk(server.base, endpoint.paths, min(args.warmup, 3.0) if naive else args.warmup,
-                        args.connections, args.threads, workdir)
+                run_wrk(
+                    server.base,
+                    endpoint.paths,
+                    min(args.warmup, 3.0) if naive else args.warmup,
+                    args.connections,
+                    args.threads,
+                    workdir,
+                )
             endpoint.result = run_wrk(
                 server.base, endpoint.paths, seconds, args.connections, args.threads, workdir
             )
             r = endpoint.result
-            print(f"  … {endpoint.name}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} ms, "
-                  f"p99 {r['p99_ms']:.1f} ms ({r['requests']} requests, {r['errors']} non-2xx)",
-                  flush=True)
+            print(
+                f"  … {endpoint.name}: {r['rps']:.0f} req/s, p50 {r['p50_ms']:.1f} ms, "
+                f"p99 {r['p99_ms']:.1f} ms ({r['requests']} requests, {r['errors']} non-2xx)",
+                flush=True,
+            )
         peaks = server.peak_rss_mb()
     finally:
         server.stop()
@@ -336,9 +397,16 @@ def main() -> None:
             gen_drop(name)
     report(chosen, peaks, cold, args)
     if args.json:
-        args.json.write_text(json.dumps(
-            {"endpoints": [{"name": e.name, "kind": e.kind, **e.result} for e in chosen],
-             "worker_peak_rss_mb": peaks, "cold_deep_ms": cold}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "endpoints": [{"name": e.name, "kind": e.kind, **e.result} for e in chosen],
+                    "worker_peak_rss_mb": peaks,
+                    "cold_deep_ms": cold,
+                },
+                indent=2,
+            )
+        )
 
 
 def gen_drop(name: str) -> None:
@@ -351,42 +419,59 @@ def gen_drop(name: str) -> None:
 
 def report(chosen: list[Endpoint], peaks: dict[int, float], cold: list[float], args) -> None:
     print()
-    print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency (after "
-          f"{args.warmup:g} s warm-up), gunicorn {args.workers} sync workers, 127.0.0.1")
+    print(
+        f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s --latency (after "
+        f"{args.warmup:g} s warm-up), gunicorn {args.workers} sync workers, 127.0.0.1"
+    )
     print()
     print("| endpoint | req/s | p50 ms | p99 ms | target | |")
     print("|---|---:|---:|---:|---|---|")
     for e in chosen:
         r = e.result
         if "rps" not in r:
-            print(f"| {e.name} | – | – | – | {target_of(e)} | MISS ({r.get('problem', 'failed')}) |")
+            print(
+                f"| {e.name} | – | – | – | {target_of(e)} | MISS ({r.get('problem', 'failed')}) |"
+            )
             continue
         errors = f" ({r['errors']} non-2xx)" if r["errors"] else ""
-        print(f"| {e.name} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-              f"{target_of(e)} | {verdict(e)}{errors} |")
+        print(
+            f"| {e.name} | {r['rps']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
+            f"{target_of(e)} | {verdict(e)}{errors} |"
+        )
     by_name = {e.name: e.result for e in chosen}
     print()
     first = by_name.get("analyses/", {})
-    for deep_name, page1_name in (("analyses/?page=10000", "analyses/"), ("runs/?page=10000", "runs/")):
+    for deep_name, page1_name in (
+        ("analyses/?page=10000", "analyses/"),
+        ("runs/?page=10000", "runs/"),
+    ):
         deep, page1 = by_name.get(deep_name, {}), by_name.get(page1_name, {})
         if "rps" in deep and "rps" in page1:
             p50 = deep["p50_ms"] / page1["p50_ms"]
             per_request = page1["rps"] / deep["rps"]
             ok = "PASS" if max(p50, per_request) <= DEEP_RATIO else "MISS"
-            print(f"deep page {deep_name} vs page 1: p50 {p50:.2f}×, time per request "
-                  f"(1/throughput) {per_request:.2f}× (target <= {DEEP_RATIO:g}×): {ok}")
+            print(
+                f"deep page {deep_name} vs page 1: p50 {p50:.2f}×, time per request "
+                f"(1/throughput) {per_request:.2f}× (target <= {DEEP_RATIO:g}×): {ok}"
+            )
     naive = next((e.result for e in chosen if e.kind == "naive"), {})
     if "rps" in naive and "rps" in first:
-        print(f"platform analyses/ vs naive: {first['rps'] / naive['rps']:.0f}× the throughput "
-              f"({first['rps']:,.0f} vs {naive['rps']:,.1f} req/s), p50 "
-              f"{naive['p50_ms'] / first['p50_ms']:.0f}× lower ({first['p50_ms']:.1f} vs "
-              f"{naive['p50_ms']:.0f} ms)")
+        print(
+            f"platform analyses/ vs naive: {first['rps'] / naive['rps']:.0f}× the throughput "
+            f"({first['rps']:,.0f} vs {naive['rps']:,.1f} req/s), p50 "
+            f"{naive['p50_ms'] / first['p50_ms']:.0f}× lower ({first['p50_ms']:.1f} vs "
+            f"{naive['p50_ms']:.0f} ms)"
+        )
     if cold:
-        print("first requests of analyses/?page=10000 on a fresh server (anchors computed once per "
-              "worker, then cached): " + ", ".join(f"{ms:.0f} ms" for ms in cold))
+        print(
+            "first requests of analyses/?page=10000 on a fresh server (anchors computed once per "
+            "worker, then cached): " + ", ".join(f"{ms:.0f} ms" for ms in cold)
+        )
     if peaks:
-        print("gunicorn worker peak RSS (VmHWM) after the run: "
-              + ", ".join(f"{mb:.0f} MB" for mb in peaks.values()))
+        print(
+            "gunicorn worker peak RSS (VmHWM) after the run: "
+            + ", ".join(f"{mb:.0f} MB" for mb in peaks.values())
+        )
 
 
 if __name__ == "__main__":

@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import F, QuerySet
-from django.db.models.functions import Rank, RowNumber
 from django.db.models.expressions import Window
+from django.db.models.functions import Rank, RowNumber
 from ninja import Schema
 from pydantic import Field
 
@@ -117,7 +118,10 @@ def _small_table_count(queryset: QuerySet) -> int | None:
     seen = _large_tables.get(key)
     if seen is not None and time.monotonic() - seen < TABLE_ROWS_TTL_SECONDS:
         return None
-    inner, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        inner, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a condition Django knows matches nothing (e.g. ``IN ()``)
+        return 0
     # The count is a lazily evaluated InitPlan: it only runs for a small table.
     sql = (
         "SELECT CASE WHEN coalesce((SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)),"
@@ -152,10 +156,14 @@ def count_of(queryset: QuerySet) -> Count:
     if small is not None:
         return Count(small, exact=True)
     counted = queryset.order_by().values("pk")
-    compiled, params = counted.query.sql_with_params()
-    key = "emg-api-count:" + hashlib.sha256(
-        repr((queryset.db, compiled, params)).encode()
-    ).hexdigest()
+    try:
+        compiled, params = counted.query.sql_with_params()
+    except EmptyResultSet:
+        return Count(0, exact=True)
+    key = (
+        "emg-api-count:"
+        + hashlib.sha256(repr((queryset.db, compiled, params)).encode()).hexdigest()
+    )
     cached = cache.get(key)
     if cached is not None:
         return Count(*cached)
@@ -199,10 +207,16 @@ def _first_order_column(queryset: QuerySet) -> tuple[str, bool] | None:
 def _anchors(queryset: QuerySet, column: str, descending: bool) -> list[tuple[Any, int]]:
     """Every :data:`ANCHOR_STEP`-th value of ``column`` in the list's order, with the number of
     rows before the first row holding that value: ``[(value, rows_before), …]``, cached."""
-    compiled, params = queryset.order_by().values("pk").query.sql_with_params()
-    key = "emg-api-anchors:" + hashlib.sha256(
-        repr((queryset.db, column, descending, compiled, params)).encode()
-    ).hexdigest()
+    try:
+        compiled, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    key = (
+        "emg-api-anchors:"
+        + hashlib.sha256(
+            repr((queryset.db, column, descending, compiled, params)).encode()
+        ).hexdigest()
+    )
     anchors = cache.get(key)
     if anchors is not None:
         return anchors

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 import pytest
 
-from tests.fakes.ena.server import Fault, FakeENA, FaultMode
+from tests.fakes.ena.server import FakeENA, Fault, FaultMode
 
 
 def fault_when(fake: FakeENA, monkeypatch: pytest.MonkeyPatch,

@@ -16,6 +16,7 @@ port, ``fsync=off``), never the shared one on 5432; the ingest runs in a child p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -115,15 +116,14 @@ def private_postgres() -> Iterator[PrivatePostgres]:
                       "-U", "postgres", DB])
         yield cluster
     finally:
-        try:
+        with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
             cluster.pg_ctl("stop", "-m", "immediate")
-        except (RuntimeError, subprocess.TimeoutExpired):
-            pass
         shutil.rmtree(root, ignore_errors=True)
 
 
 def _driver(cluster: PrivatePostgres, spec: dict) -> subprocess.Popen:
-    env = {**os.environ, "EMG_DATABASE__URL": cluster.url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env = {**os.environ, "EMG_DATABASE__URL": cluster.url,
+           "DJANGO_SETTINGS_MODULE": "tests.settings"}
     return subprocess.Popen([sys.executable, "-m", "tests.faults.ingest_driver", json.dumps(spec)],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
