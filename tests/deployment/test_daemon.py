@@ -85,9 +85,8 @@ def test_sensor_partitions_and_queued_runs(daemon: Path) -> None:
                 break
             time.sleep(1)
         else:
-            raise AssertionError(
-                f"no ingest of {AMPLICON_STUDY} in 150 s: {(daemon / 'daemon.log').read_text()[-3000:]}"
-            )
+            log = (daemon / "daemon.log").read_text()[-3000:]
+            raise AssertionError(f"no ingest of {AMPLICON_STUDY} in 150 s: {log}")
         [run] = [r for r in runs if r.tags.get("dagster/partition") == AMPLICON_STUDY]
         assert run.job_name == "ena_ingest" and run.tags["emg/trigger"] == "new_ena_studies"
     assert Study.objects.filter(ena_accessions__has_accession=AMPLICON_STUDY).exists()
