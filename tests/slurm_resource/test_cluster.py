@@ -152,15 +152,19 @@ def test_reattach_after_the_waiting_process_is_killed(
     transport_kind: str, make_resource: ResourceFactory, request: pytest.FixtureRequest
 ) -> None:
     resource = make_resource(transport_kind)
-    spec = JobSpec(name=f"reattach-{uuid.uuid4().hex[:6]}",
-                   script="echo started; sleep 4; echo finished")
+    name = f"reattach-{uuid.uuid4().hex[:6]}"
+    # The job runs until the test says "go": a fixed sleep could end unseen on a loaded machine.
+    go = Path(resource.work_dir) / f"{name}.go"
+    spec = JobSpec(name=name,
+                   script=f"echo started; while [ ! -e {go} ]; do sleep 0.2; done; echo finished")
     proc = _helper("run", resource, spec)
     try:
-        job_id = _running_job(resource, spec)
+        job_id = _running_job(resource, spec, timeout=60)
     finally:
         proc.kill()  # SIGKILL: the process "merely restarts" -- the job must survive it
         proc.wait()
     assert resource.status(job_id).state is SlurmState.RUNNING
+    go.touch()
 
     log = CapturedLog()
     result = resource.run(spec, log=log)
