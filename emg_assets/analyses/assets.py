@@ -120,17 +120,14 @@ def ensure_biome(study: Study, lineage: str | None, log: Any) -> str:
 
     :raises dg.Failure: if the study has no biome and none is given, or the lineage is invalid.
     """
-    if lineage:
-        biome = Biome(lineage=lineage.strip())
+    if lineage and (study.biome is None or study.biome.lineage != lineage.strip()):
         try:
-            biome.clean()
+            with transaction.atomic():
+                study.biome = Biome.for_lineage(lineage)  # validates the lineage
+                Study.objects.filter(pk=study.pk).update(biome=study.biome)
         except ValidationError as exc:
             raise dg.Failure(f"biome {lineage!r}: {'; '.join(exc.messages)}") from exc
-        if study.biome is None or study.biome.lineage != biome.lineage:
-            with transaction.atomic():
-                study.biome = Biome.for_lineage(biome.lineage)
-                Study.objects.filter(pk=study.pk).update(biome=study.biome)
-            log.info(f"Biome of {study.accession} set to {biome.lineage}")
+        log.info(f"Biome of {study.accession} set to {study.biome.lineage}")
     if study.biome is None:
         raise dg.Failure(
             f"study {study.accession} has no biome: set it in the admin or give `biome` in the "
