@@ -15,10 +15,11 @@ COPY emg_assets ./emg_assets
 COPY slurm_resource ./slurm_resource
 COPY sensors ./sensors
 COPY manage.py workspace.yaml ./
+COPY deployment/dagster/workspace.compose.yaml ./deployment/dagster/
 RUN pip install . && mkdir -p "$DAGSTER_HOME" && cp /dev/null "$DAGSTER_HOME/.keep"
 COPY dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 
 RUN useradd --create-home --uid 1000 emg && chown -R emg /opt/dagster
 USER emg
-EXPOSE 8000 3000
+EXPOSE 8000 3000 4000
 CMD ["gunicorn", "emg_django.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2"]

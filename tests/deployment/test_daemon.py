@@ -12,10 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from django.conf import settings
 
 from emg_assets.partitions import STUDY_PARTITIONS_NAME
 from emg_django.analyses.models import Study
+from tests.deployment.conftest import emg_database_url
 from tests.fakes.ena.datasets import (
     AMPLICON_STUDY,
     DATAHUB_PASSWORD,
@@ -26,13 +26,6 @@ from tests.fakes.ena.server import FakeENA
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    return (
-        f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
 
 
 @pytest.fixture
@@ -48,7 +41,7 @@ def daemon(tmp_path: Path) -> Iterator[Path]:
         env = {
             **os.environ,
             "DAGSTER_HOME": str(home),
-            "EMG_DATABASE__URL": _database_url(),
+            "EMG_DATABASE__URL": emg_database_url(),
             "EMG_DJANGO__DEBUG": "true",
             "EMG_ENA__PORTAL_API_URL": fake.portal_api_url,
             "EMG_WEBIN__DATAHUB_USERNAME": DATAHUB_USERNAME,

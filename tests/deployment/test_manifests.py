@@ -74,7 +74,14 @@ def test_every_emg_variable_is_a_setting(path: Path) -> None:
 def test_compose_services_and_references() -> None:
     [compose] = _documents(ROOT / "docker-compose.yaml")
     services = compose["services"]
-    assert {"postgres", "api", "dagster-webserver", "dagster-daemon", "slurm"} <= set(services)
+    assert {
+        "postgres",
+        "api",
+        "dagster-code",
+        "dagster-webserver",
+        "dagster-daemon",
+        "slurm",
+    } <= set(services)
     for name, service in services.items():
         build = service.get("build")
         if build:
@@ -91,7 +98,7 @@ def test_compose_services_and_references() -> None:
                 assert source in compose.get("volumes", {}), f"{name}: named volume {source}"
         for dependency in service.get("depends_on", {}):
             assert dependency in services, f"{name} depends on unknown {dependency}"
-    env = services["dagster-daemon"]["environment"]
+    env = services["dagster-code"]["environment"]
     assert set(DAGSTER_VARIABLES) <= set(env)
     assert env["EMG_SLURM__TRANSPORT"] == "ssh" and env["EMG_SLURM__SSH_KNOWN_HOSTS_PATH"]
     # The API and Dagster run the same image; the API serves on loopback only.
@@ -171,3 +178,29 @@ def test_instance_configs_parse() -> None:
     config, _ = dagster_instance_config(str(embedded.parent), config_filename=embedded.name)
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
     assert dg.DagsterInstance  # the production file is loaded for real in test_dagster_instance.py
+
+
+def test_compose_webserver_and_daemon_load_the_code_service() -> None:
+    """Run monitoring asks the code server for its runs: webserver and daemon must load the
+    `dagster-code` gRPC server (not spawn their own), the one the image's workspace file names."""
+    [compose] = _documents(ROOT / "docker-compose.yaml")
+    services = compose["services"]
+    code = services["dagster-code"]["command"]
+    assert code[:3] == ["dagster", "api", "grpc"]  # `code-server start` cannot list its runs
+    port = int(code[code.index("-p") + 1])
+    for name in ("dagster-webserver", "dagster-daemon"):
+        command = services[name]["command"]
+        path = command[command.index("-w") + 1]
+        assert path.startswith("/app/"), path
+        [workspace] = _documents(ROOT / path.removeprefix("/app/"))
+        [location] = workspace["load_from"]
+        assert location["grpc_server"] == {
+            "host": "dagster-code",
+            "port": port,
+            "location_name": "emg_assets",
+        }
+        assert services[name]["depends_on"]["dagster-code"]["condition"] == "service_healthy"
+    copied = (ROOT / "Dockerfile").read_text()
+    assert "COPY deployment/dagster/workspace.compose.yaml" in copied
+    [instance] = _documents(ROOT / "dagster.yaml")
+    assert instance["run_launcher"]["class"] == "HealthCheckedRunLauncher"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,15 +30,10 @@ from tests.fakes.ena.datasets import (
     seed_realistic,
 )
 from tests.fakes.ena.server import FakeENA
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -67,7 +61,7 @@ def webserver(
         "run_coordinator:\n  module: dagster.core.run_coordinator\n  class: DefaultRunCoordinator\n"
         "telemetry:\n  enabled: false\n"
     )
-    port = _free_port()
+    port = free_port()
     with django_db_blocker.unblock():
         url = _database_url()
     env = {
@@ -191,7 +185,7 @@ def test_clear_errors(webserver: str) -> None:
         )
     assert invalid.value.problem is LaunchProblem.BAD_REQUEST
     closed = DagsterLauncher(
-        DagsterConfig(webserver_url=f"http://127.0.0.1:{_free_port()}", timeout_seconds=2)
+        DagsterConfig(webserver_url=f"http://127.0.0.1:{free_port()}", timeout_seconds=2)
     )
     with pytest.raises(LaunchError, match="unreachable") as down:
         closed.launch(INGEST_JOB_NAME, HOLOFOOD_STUDY)
@@ -303,7 +297,7 @@ def test_admin_api_session_needs_csrf_and_reports_dagster_down(
     monkeypatch.setattr(
         get_config(),
         "dagster",
-        DagsterConfig(webserver_url=f"http://127.0.0.1:{_free_port()}", timeout_seconds=2),
+        DagsterConfig(webserver_url=f"http://127.0.0.1:{free_port()}", timeout_seconds=2),
     )
     study = make_study(accession=HOLOFOOD_STUDY, secondary="ERP125469")
     client = Client(enforce_csrf_checks=True)

@@ -9,9 +9,14 @@ import pytest
 from tests.fakes.ena.server import FakeENA, Fault, FaultMode
 
 
-def fault_when(fake: FakeENA, monkeypatch: pytest.MonkeyPatch,
-               wanted: Callable[[Mapping[str, str]], bool], mode: FaultMode, times: int,
-               delay: float = 0.0) -> Fault:
+def fault_when(
+    fake: FakeENA,
+    monkeypatch: pytest.MonkeyPatch,
+    wanted: Callable[[Mapping[str, str]], bool],
+    mode: FaultMode,
+    times: int,
+    delay: float = 0.0,
+) -> Fault:
     """Apply a fault to the next ``times`` ``/search`` requests whose parameters match
     ``wanted`` (e.g. ``lambda p: p.get("result") == "analysis"``: the assemblies asset only)."""
     fault = Fault(mode, times, "/search", retry_after=0.1, delay=delay, message="")
@@ -22,7 +27,8 @@ def fault_when(fake: FakeENA, monkeypatch: pytest.MonkeyPatch,
             fault.remaining -= 1
             fake._log(path, params, None)
             return fake._fault_answer(
-                fault, lambda: original(method, path, params, auth_header, body))
+                fault, lambda: original(method, path, params, auth_header, body)
+            )
         return original(method, path, params, auth_header, body)
 
     monkeypatch.setattr(fake, "handle", handle)

@@ -47,8 +47,11 @@ def main(argument: str) -> int:
     instance = dg.DagsterInstance.local_temp(tempdir=spec["dagster_home"])
     add_study_partitions(instance, [spec["partition"]])
     result = dg.materialize(
-        INGEST_ASSETS, partition_key=spec["partition"], instance=instance,
-        resources={"ena": ena}, raise_on_error=False,
+        INGEST_ASSETS,
+        partition_key=spec["partition"],
+        instance=instance,
+        resources={"ena": ena},
+        raise_on_error=False,
     )
     steps: dict[str, str] = {}
     error = ""
@@ -58,8 +61,10 @@ def main(argument: str) -> int:
         elif event.is_step_failure:
             steps[event.step_key] = "failure"
             error = error or event.step_failure_data.error.to_string()
-    print("RESULT " + json.dumps({"success": result.success, "steps": steps, "error": error}),
-          flush=True)
+    print(
+        "RESULT " + json.dumps({"success": result.success, "steps": steps, "error": error}),
+        flush=True,
+    )
     return 0 if result.success else 1
 
 

@@ -26,8 +26,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 TABLES = (ena_models.Study, ena_models.Sample, Study, Sample, Run, Assembly)
 #: What a clean ingest of the HoloFood study writes (tests/fakes/ena/datasets.py).
-HOLOFOOD_COUNTS = {"ena.Study": 1, "ena.Sample": 3, "analyses.Study": 1, "analyses.Sample": 3,
-                   "analyses.Run": 3, "analyses.Assembly": 2}
+HOLOFOOD_COUNTS = {
+    "ena.Study": 1,
+    "ena.Sample": 3,
+    "analyses.Study": 1,
+    "analyses.Sample": 3,
+    "analyses.Run": 3,
+    "analyses.Assembly": 2,
+}
 
 
 def _client(fake: FakeENA, **overrides: object) -> ENAClient:
@@ -45,10 +51,16 @@ def _client(fake: FakeENA, **overrides: object) -> ENAClient:
     return ENAClient(**settings)  # type: ignore[arg-type]
 
 
-def _ingest(instance: dg.DagsterInstance, ena: ENAClient, key: str = HOLOFOOD_STUDY
-            ) -> dg.ExecuteInProcessResult:
-    return dg.materialize(INGEST_ASSETS, partition_key=key, instance=instance,
-                          resources={"ena": ena}, raise_on_error=False)
+def _ingest(
+    instance: dg.DagsterInstance, ena: ENAClient, key: str = HOLOFOOD_STUDY
+) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        INGEST_ASSETS,
+        partition_key=key,
+        instance=instance,
+        resources={"ena": ena},
+        raise_on_error=False,
+    )
 
 
 def _snapshot() -> dict[str, list[tuple]]:
@@ -84,8 +96,9 @@ def _failure_message(result: dg.ExecuteInProcessResult) -> str:
 # -- slow answers -----------------------------------------------------------------------------
 
 
-def test_one_answer_slower_than_the_timeout_is_retried(instance, partitions, fake_ena: FakeENA
-                                                       ) -> None:
+def test_one_answer_slower_than_the_timeout_is_retried(
+    instance, partitions, fake_ena: FakeENA
+) -> None:
     partitions(HOLOFOOD_STUDY)
     ena = _client(fake_ena, timeout_seconds=0.5)
     # The first search (the study, first asset) answers after 1.5 s: past the time-out.
@@ -93,9 +106,12 @@ def test_one_answer_slower_than_the_timeout_is_retried(instance, partitions, fak
     result = _ingest(instance, ena)
     assert result.success
     assert _counts() == HOLOFOOD_COUNTS
-    meta = {k: v.value for e in result.get_asset_materialization_events()
-            for k, v in e.materialization.metadata.items()
-            if e.asset_key.to_user_string() == "ena_study"}
+    meta = {
+        k: v.value
+        for e in result.get_asset_materialization_events()
+        for k, v in e.materialization.metadata.items()
+        if e.asset_key.to_user_string() == "ena_study"
+    }
     assert meta["ena_retries"] == 1 and meta["ena_failures"] == 0
 
 
@@ -146,8 +162,13 @@ def test_a_204_for_the_runs_writes_nothing_wrong_and_the_retry_completes(
     partitions(HOLOFOOD_STUDY)
     ena = _client(fake_ena)
     # 204 to both portals' read_run searches: the study has no runs, as far as ENA said.
-    fault_when(fake_ena, monkeypatch, lambda p: p.get("result") == "read_run",
-                FaultMode.NO_CONTENT_204, times=2)
+    fault_when(
+        fake_ena,
+        monkeypatch,
+        lambda p: p.get("result") == "read_run",
+        FaultMode.NO_CONTENT_204,
+        times=2,
+    )
     first = _ingest(instance, ena)
     assert first.success
     checks = {c.check_name: c.passed for c in first.get_asset_check_evaluations()}
@@ -163,8 +184,13 @@ def test_a_204_for_the_runs_writes_nothing_wrong_and_the_retry_completes(
     assert Assembly.runs.through.objects.count() == 3
     # And a 204 on a later ingest removes nothing that was mirrored.
     before = _snapshot()
-    fault_when(fake_ena, monkeypatch, lambda p: p.get("result") in ("read_run", "sample"),
-                FaultMode.NO_CONTENT_204, times=4)
+    fault_when(
+        fake_ena,
+        monkeypatch,
+        lambda p: p.get("result") in ("read_run", "sample"),
+        FaultMode.NO_CONTENT_204,
+        times=4,
+    )
     assert _ingest(instance, ena).success
     assert _snapshot() == before
 
@@ -178,12 +204,21 @@ def test_a_fault_in_a_later_asset_keeps_the_earlier_writes_consistent(
     partitions(HOLOFOOD_STUDY)
     ena = _client(fake_ena, max_retries=1)
     # The assemblies search (the fourth asset) fails past the retries.
-    fault_when(fake_ena, monkeypatch, lambda p: p.get("result") == "analysis",
-                FaultMode.HTTP_500, times=100)
+    fault_when(
+        fake_ena,
+        monkeypatch,
+        lambda p: p.get("result") == "analysis",
+        FaultMode.HTTP_500,
+        times=100,
+    )
     result = _ingest(instance, ena)
     assert not result.success
-    assert _step_outcomes(result) == {"ena_study": "success", "ena_samples": "success",
-                                      "ena_read_runs": "success", "ena_assemblies": "failure"}
+    assert _step_outcomes(result) == {
+        "ena_study": "success",
+        "ena_samples": "success",
+        "ena_read_runs": "success",
+        "ena_assemblies": "failure",
+    }
     message = _failure_message(result)
     assert "result=analysis" in message and "500" in message, message
     # The earlier assets' writes are committed and whole; no assembly half-written.

@@ -21,7 +21,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,17 +35,12 @@ import pytest
 from tests.fakes.ena.datasets import HOLOFOOD_STUDY
 from tests.fakes.ena.server import FakeENA, FaultMode
 from tests.faults.enafaults import fault_when
+from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DB = "emg_pgfault"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -64,12 +58,25 @@ class PrivatePostgres:
 
     def pg_ctl(self, *args: str, timeout: float = 60) -> None:
         options = f"-p {self.port} -c fsync=off -c listen_addresses=127.0.0.1 -k {self.root}"
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l",
-                      str(self.root / "log"), "-w", "-o", options, *args], timeout=timeout)
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "-o",
+                options,
+                *args,
+            ],
+            timeout=timeout,
+        )
 
     def connect(self):  # noqa: ANN201 - a psycopg2 connection
-        return psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname=DB,
-                                connect_timeout=5)
+        return psycopg2.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname=DB, connect_timeout=5
+        )
 
     def scalar(self, sql: str) -> object:
         conn = self.connect()
@@ -83,8 +90,9 @@ class PrivatePostgres:
 
 def _as_postgres(argv: list[str], timeout: float = 60) -> None:
     prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-    out = subprocess.run([*prefix, *argv], capture_output=True, text=True, timeout=timeout,
-                         check=False)
+    out = subprocess.run(
+        [*prefix, *argv], capture_output=True, text=True, timeout=timeout, check=False
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{argv[0]} failed: {out.stdout}{out.stderr}")
 
@@ -107,13 +115,34 @@ def private_postgres() -> Iterator[PrivatePostgres]:
     root.chmod(0o755)
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
-    cluster = PrivatePostgres(root, _free_port())
+    cluster = PrivatePostgres(root, free_port())
     try:
-        _as_postgres([str(PG_BIN / "initdb"), "-D", str(cluster.data), "-A", "trust",
-                      "-U", "postgres", "--no-sync"], timeout=120)
+        _as_postgres(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(cluster.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+            ],
+            timeout=120,
+        )
         cluster.pg_ctl("start")
-        _as_postgres([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port),
-                      "-U", "postgres", DB])
+        _as_postgres(
+            [
+                str(PG_BIN / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(cluster.port),
+                "-U",
+                "postgres",
+                DB,
+            ]
+        )
         yield cluster
     finally:
         with contextlib.suppress(RuntimeError, subprocess.TimeoutExpired):
@@ -122,11 +151,19 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 
 def _driver(cluster: PrivatePostgres, spec: dict) -> subprocess.Popen:
-    env = {**os.environ, "EMG_DATABASE__URL": cluster.url,
-           "DJANGO_SETTINGS_MODULE": "tests.settings"}
-    return subprocess.Popen([sys.executable, "-m", "tests.faults.ingest_driver", json.dumps(spec)],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    env = {
+        **os.environ,
+        "EMG_DATABASE__URL": cluster.url,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.faults.ingest_driver", json.dumps(spec)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def _result(proc: subprocess.Popen, timeout: float = 120) -> dict:
@@ -160,13 +197,18 @@ def _counts(cluster: PrivatePostgres) -> dict[str, object]:
 
 
 def test_postgres_restart_during_ingest_fails_cleanly_and_a_retry_succeeds(
-    private_postgres: PrivatePostgres, fake_ena: FakeENA, tmp_path: Path,
+    private_postgres: PrivatePostgres,
+    fake_ena: FakeENA,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cluster = private_postgres
     assert _result(_driver(cluster, {"migrate": True}), timeout=180)["success"]
-    spec = {"portal_api_url": fake_ena.portal_api_url, "partition": HOLOFOOD_STUDY,
-            "dagster_home": str(tmp_path / "dagster_home")}
+    spec = {
+        "portal_api_url": fake_ena.portal_api_url,
+        "partition": HOLOFOOD_STUDY,
+        "dagster_home": str(tmp_path / "dagster_home"),
+    }
 
     # 1. Restart while write_samples's transaction is open (blocked on its last statement).
     locker = cluster.connect()
@@ -174,15 +216,28 @@ def test_postgres_restart_during_ingest_fails_cleanly_and_a_retry_succeeds(
         cur.execute("BEGIN; LOCK TABLE analyses_sample_studies IN SHARE MODE")
     proc = _driver(cluster, spec)
     try:
-        _wait(lambda: proc.poll() is not None or cluster.scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query ILIKE '%analyses_sample_studies%'") == 1, 60, "the blocked samples write")
+        _wait(
+            lambda: (
+                proc.poll() is not None
+                or cluster.scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query ILIKE '%analyses_sample_studies%'"
+                )
+                == 1
+            ),
+            60,
+            "the blocked samples write",
+        )
         assert proc.poll() is None, proc.communicate()[0][-3000:]
         # The blocked transaction has already written (it holds a transaction id): the sample
         # rows, invisible to others until a commit that never comes.
-        assert cluster.scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND query ILIKE '%analyses_sample_studies%' AND backend_xid IS NOT NULL") == 1
+        assert (
+            cluster.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query ILIKE '%analyses_sample_studies%' AND backend_xid IS NOT NULL"
+            )
+            == 1
+        )
         cluster.pg_ctl("restart", "-m", "fast")
         first = _result(proc)
     finally:
@@ -195,13 +250,24 @@ def test_postgres_restart_during_ingest_fails_cleanly_and_a_retry_succeeds(
     assert "OperationalError" in error or "AdminShutdown" in error, error
     assert "terminating connection" in error or "server closed the connection" in error, error
     # Nothing half-written: the first asset's study is there, no row of the broken transaction.
-    assert _counts(cluster) == {"analyses_study": 1, "ena_sample": 0, "analyses_sample": 0,
-                                "analyses_sample_studies": 0, "analyses_run": 0,
-                                "analyses_assembly": 0}
+    assert _counts(cluster) == {
+        "analyses_study": 1,
+        "ena_sample": 0,
+        "analyses_sample": 0,
+        "analyses_sample_studies": 0,
+        "analyses_run": 0,
+        "analyses_assembly": 0,
+    }
 
     # 2. The retry succeeds though Postgres restarts again while it waits on ENA for samples.
-    fault = fault_when(fake_ena, monkeypatch, lambda p: p.get("result") == "sample",
-                       FaultMode.SLOW, times=1, delay=4.0)
+    fault = fault_when(
+        fake_ena,
+        monkeypatch,
+        lambda p: p.get("result") == "sample",
+        FaultMode.SLOW,
+        times=1,
+        delay=4.0,
+    )
     proc = _driver(cluster, spec)
     try:
         _wait(lambda: fault.remaining == 0, 60, "the retry's samples request")
@@ -212,6 +278,11 @@ def test_postgres_restart_during_ingest_fails_cleanly_and_a_retry_succeeds(
             proc.kill()
     assert retry["success"], retry["error"]
     assert set(retry["steps"].values()) == {"success"} and len(retry["steps"]) == 4
-    assert _counts(cluster) == {"analyses_study": 1, "ena_sample": 3, "analyses_sample": 3,
-                                "analyses_sample_studies": 3, "analyses_run": 3,
-                                "analyses_assembly": 2}
+    assert _counts(cluster) == {
+        "analyses_study": 1,
+        "ena_sample": 3,
+        "analyses_sample": 3,
+        "analyses_sample_studies": 3,
+        "analyses_run": 3,
+        "analyses_assembly": 2,
+    }

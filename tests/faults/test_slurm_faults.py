@@ -37,6 +37,7 @@ from slurm_resource import SlurmResource
 from tests.emg_assets.analyses.conftest import pipelines_resource
 from tests.fakes.ena.datasets import generate_study
 from tests.slurm_resource.conftest import Cluster, unique_dir
+from tests.support import wait_until
 
 pytestmark = [pytest.mark.slurm, pytest.mark.django_db(transaction=True)]
 
@@ -51,16 +52,6 @@ SLEEP = 4
 #: sooner forgets the newest jobs (seen here: a chunk job lost, its id reused for another job,
 #: the node drained "Duplicate jobid"). That is Slurm's own crash window, not the platform's.
 STATE_SAVE_WAIT = 6
-
-
-def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @dataclass
@@ -213,7 +204,9 @@ def _cluster_healthy_afterwards(cluster: Cluster) -> Iterator[None]:
     yield
     node = cluster.slurm("sinfo", "-h", "-N", "-o", "%N").stdout.split()[0]
     cluster.slurm("scontrol", "update", f"nodename={node}", "state=resume")  # no-op if not drained
-    probe = cluster.slurm("sbatch", "--parsable", "--job-name=health-probe", "--wrap", "true")
+    probe = cluster.slurm(
+        "sbatch", "--parsable", "--job-name=health-probe", "--output=/dev/null", "--wrap", "true"
+    )
     assert probe.returncode == 0, probe.stderr
     job_id = probe.stdout.strip().split(";")[0]
     wait_until(

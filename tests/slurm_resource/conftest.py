@@ -81,15 +81,21 @@ class Cluster:
 
     def jobs_named(self, name: str) -> list[str]:
         """Ids of all jobs with this name (all users, last day) per sacct."""
-        out = self.slurm("sacct", "-a", "-X", "-P", "-n", "--name", name, "-S", "now-1days",
-                         "-o", "JobIDRaw")
+        out = self.slurm(
+            "sacct", "-a", "-X", "-P", "-n", "--name", name, "-S", "now-1days", "-o", "JobIDRaw"
+        )
         assert out.returncode == 0, out.stderr
         return out.stdout.split()
 
 
 _KEYS = (
-    "SLURM_CONF", "SLURM_DEV_STATE_DIR", "SLURM_DEV_WORK_DIR", "EMG_SLURM__SSH_HOST",
-    "EMG_SLURM__SSH_PORT", "EMG_SLURM__SSH_USER", "EMG_SLURM__SSH_KEY_PATH",
+    "SLURM_CONF",
+    "SLURM_DEV_STATE_DIR",
+    "SLURM_DEV_WORK_DIR",
+    "EMG_SLURM__SSH_HOST",
+    "EMG_SLURM__SSH_PORT",
+    "EMG_SLURM__SSH_USER",
+    "EMG_SLURM__SSH_KEY_PATH",
     "EMG_SLURM__SSH_KNOWN_HOSTS_PATH",
 )
 
@@ -113,8 +119,12 @@ def _unavailable(reason: str) -> None:
 def _problem(env: dict[str, str]) -> str | None:
     try:
         out = subprocess.run(
-            ["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=15,
-            env={**os.environ, "SLURM_CONF": env["SLURM_CONF"]}, check=False,
+            ["sinfo", "-h", "-o", "%T"],
+            capture_output=True,
+            text=True,
+            timeout=15,
+            env={**os.environ, "SLURM_CONF": env["SLURM_CONF"]},
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"sinfo failed: {exc}"
@@ -141,8 +151,9 @@ def cluster() -> Iterator[Cluster]:
         if _problem(env):
             if os.geteuid() != 0:
                 _unavailable("the Slurm dev cluster is not up and starting it needs root")
-            up = subprocess.run([str(SLURM_DEV), "up"], capture_output=True, text=True,
-                                timeout=600, check=False)
+            up = subprocess.run(
+                [str(SLURM_DEV), "up"], capture_output=True, text=True, timeout=600, check=False
+            )
             started = up.returncode == 0
             if up.returncode != 0:
                 _unavailable(f"`slurm-dev up` failed: {up.stderr.strip()[-2000:]}")
@@ -193,8 +204,9 @@ def unique_dir(base: Path, label: str) -> Path:
 ResourceFactory = Callable[..., SlurmResource]
 
 
-def build_resource(kind: str, cluster: Cluster | None, work_dir: Path, **overrides: Any
-                   ) -> SlurmResource:
+def build_resource(
+    kind: str, cluster: Cluster | None, work_dir: Path, **overrides: Any
+) -> SlurmResource:
     settings: dict[str, Any] = {
         "transport": kind,
         "work_dir": str(work_dir),
@@ -268,8 +280,9 @@ def _start(label: str, resource: SlurmResource, spec: JobSpec) -> BackgroundRun:
 
 
 @pytest.fixture(scope="session")
-def timeout_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> dict[str, BackgroundRun]:
+def timeout_runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, BackgroundRun]:
     """Jobs with a 1-minute limit that outlive it, one per transport, started once.
 
     ``local`` has ``max_escalations=1``: its script sleeps only on the first attempt, so the

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -34,6 +33,7 @@ from slurm_resource import (
     SlurmState,
 )
 from slurm_resource.transports.ssh import SSHTransport
+from tests.support import wait_until
 
 from .conftest import (
     NEXTFLOW_STANDIN_DIR,
@@ -53,22 +53,12 @@ def _timeout_jobs_run_meanwhile(timeout_runs: dict[str, BackgroundRun]) -> None:
     """Pulls the session fixture: the TIMEOUT jobs start before the first test here."""
 
 
-def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def jobs_named(kind: str, resource: SlurmResource, cluster: Cluster | None, name: str
-               ) -> list[str]:
+def jobs_named(kind: str, resource: SlurmResource, cluster: Cluster | None, name: str) -> list[str]:
     """All job ids with this name, asked of Slurm itself (or of the embedded state)."""
     if kind == "embedded":
         out = resource.get_transport().run(
-            ["sacct", "-X", "-P", "-n", "--name", name, "-S", "now-1days", "-o", "JobIDRaw"])
+            ["sacct", "-X", "-P", "-n", "--name", name, "-S", "now-1days", "-o", "JobIDRaw"]
+        )
         return out.stdout.split()
     assert cluster is not None
     return cluster.jobs_named(name)
@@ -82,18 +72,27 @@ def _helper(mode: str, resource: SlurmResource, spec: JobSpec, *extra: str) -> s
     settings = resource.model_dump(mode="json", exclude_none=True)
     return subprocess.Popen(
         [sys.executable, str(HELPER), mode, json.dumps(settings), spec.model_dump_json(), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
     )
 
 
 def _running_job(resource: SlurmResource, spec: JobSpec, timeout: float = 30) -> int:
     """Wait until the job for ``spec`` is recorded and RUNNING; return its id."""
     _, _, _, job_dir = resource.prepare(spec)
-    ids = wait_until(lambda: Path(job_dir, "jobids").exists()
-                     and Path(job_dir, "jobids").read_text().split(), timeout, "a job id")
+    ids = wait_until(
+        lambda: Path(job_dir, "jobids").exists() and Path(job_dir, "jobids").read_text().split(),
+        timeout,
+        "a job id",
+    )
     job_id = int(ids[-1])  # type: ignore[index]
-    wait_until(lambda: resource.status(job_id).state is SlurmState.RUNNING, timeout,
-               f"job {job_id} RUNNING")
+    wait_until(
+        lambda: resource.status(job_id).state is SlurmState.RUNNING,
+        timeout,
+        f"job {job_id} RUNNING",
+    )
     return job_id
 
 
@@ -107,13 +106,20 @@ def test_success_and_failure(transport_kind: str, make_resource: ResourceFactory
     tag = uuid.uuid4().hex[:6]
     ok = JobSpec(
         name=f"ok-{tag}",
-        command=("python3", "-c", "import time; b = bytearray(60_000_000); "
-                 "print('hello from slurm', flush=True); time.sleep(3); print('bye')"),
+        command=(
+            "python3",
+            "-c",
+            "import time; b = bytearray(60_000_000); "
+            "print('hello from slurm', flush=True); time.sleep(3); print('bye')",
+        ),
         env={"GREETING": "it's $HOME"},
         memory_mb=500,
     )
-    bad = JobSpec(name=f"bad-{tag}", script='echo "boom: $GREETING" >&2; exit 3',
-                  env={"GREETING": "it's $HOME"})
+    bad = JobSpec(
+        name=f"bad-{tag}",
+        script='echo "boom: $GREETING" >&2; exit 3',
+        env={"GREETING": "it's $HOME"},
+    )
     ok_result, bad_result = resource.run_many([ok, bad], log=log, raise_on_failure=False)
 
     assert ok_result.state is SlurmState.COMPLETED and ok_result.succeeded
@@ -125,7 +131,8 @@ def test_success_and_failure(transport_kind: str, make_resource: ResourceFactory
     assert meta["slurm_job_id"].value == ok_result.job_id
     assert meta["slurm_state"].value == "COMPLETED"
     assert {"slurm_elapsed_seconds", "slurm_max_rss_bytes", "slurm_exit_code", "slurm_node"} <= set(
-        meta)
+        meta
+    )
 
     assert bad_result.state is SlurmState.FAILED and bad_result.outcome is JobOutcome.FAILED
     assert bad_result.exit_code == 3
@@ -155,8 +162,9 @@ def test_reattach_after_the_waiting_process_is_killed(
     name = f"reattach-{uuid.uuid4().hex[:6]}"
     # The job runs until the test says "go": a fixed sleep could end unseen on a loaded machine.
     go = Path(resource.work_dir) / f"{name}.go"
-    spec = JobSpec(name=name,
-                   script=f"echo started; while [ ! -e {go} ]; do sleep 0.2; done; echo finished")
+    spec = JobSpec(
+        name=name, script=f"echo started; while [ ! -e {go} ]; do sleep 0.2; done; echo finished"
+    )
     proc = _helper("run", resource, spec)
     try:
         job_id = _running_job(resource, spec, timeout=60)
@@ -173,7 +181,8 @@ def test_reattach_after_the_waiting_process_is_killed(
     assert f"Reattached to Slurm job {job_id}" in log.text()
     _, _, name, _ = resource.prepare(spec)
     assert jobs_named(transport_kind, resource, _cluster(request, transport_kind), name) == [
-        str(job_id)]
+        str(job_id)
+    ]
     # A finished, successful job is reattached to as well (its result is reused).
     assert resource.run(spec).job_id == job_id
 
@@ -267,9 +276,12 @@ def test_sacct_failing_for_a_while_does_not_fail_the_job(cluster: Cluster) -> No
     cluster.dev("stop", "slurmdbd")
     try:
         wait_until(
-            lambda: all(r.get_monitor().stats.failed_calls > failed_before[k]
-                        for k, r in resources.items()),
-            20, "failed sacct calls")
+            lambda: all(
+                r.get_monitor().stats.failed_calls > failed_before[k] for k, r in resources.items()
+            ),
+            20,
+            "failed sacct calls",
+        )
     finally:
         cluster.dev("up")
     for kind, box in boxes.items():
@@ -305,20 +317,31 @@ def test_slurmctld_stopped_and_restarted_while_a_job_runs(cluster: Cluster) -> N
 
 @pytest.mark.slurm
 @pytest.mark.ssh
-def test_ssh_host_key_mismatch_and_unknown_host_are_refused(cluster: Cluster, tmp_path: Path
-                                                            ) -> None:
+def test_ssh_host_key_mismatch_and_unknown_host_are_refused(
+    cluster: Cluster, tmp_path: Path
+) -> None:
     settings = cluster.ssh_settings()
     wrong = tmp_path / "known_hosts_wrong"
     other_key = paramiko.Ed25519Key.from_private_key_file(settings["ssh_key_path"])
     wrong.write_text(f"[127.0.0.1]:{settings['ssh_port']} ssh-ed25519 {other_key.get_base64()}\n")
-    transport = SSHTransport(settings["ssh_host"], settings["ssh_port"], settings["ssh_user"],
-                             settings["ssh_key_path"], str(wrong))
+    transport = SSHTransport(
+        settings["ssh_host"],
+        settings["ssh_port"],
+        settings["ssh_user"],
+        settings["ssh_key_path"],
+        str(wrong),
+    )
     with pytest.raises(SlurmHostKeyError, match="host key mismatch"):
         transport.run(["true"])
     empty = tmp_path / "known_hosts_empty"
     empty.write_text("")
-    transport = SSHTransport(settings["ssh_host"], settings["ssh_port"], settings["ssh_user"],
-                             settings["ssh_key_path"], str(empty))
+    transport = SSHTransport(
+        settings["ssh_host"],
+        settings["ssh_port"],
+        settings["ssh_user"],
+        settings["ssh_key_path"],
+        str(empty),
+    )
     with pytest.raises(SlurmHostKeyError, match="never added automatically"):
         transport.run(["true"])
     assert empty.read_text() == ""  # nothing was added
@@ -330,8 +353,9 @@ def test_ssh_authentication_failure_is_reported_clearly(cluster: Cluster, tmp_pa
     settings = cluster.ssh_settings()
     stranger = tmp_path / "stranger_key"
     paramiko.RSAKey.generate(2048).write_private_key_file(str(stranger))
-    resource = SlurmResource(transport="ssh", work_dir=str(tmp_path),
-                             **{**settings, "ssh_key_path": str(stranger)})
+    resource = SlurmResource(
+        transport="ssh", work_dir=str(tmp_path), **{**settings, "ssh_key_path": str(stranger)}
+    )
     with pytest.raises(SlurmAuthenticationError) as error:
         resource.run(JobSpec(name="never", command=("true",)))
     message = str(error.value)
@@ -342,11 +366,17 @@ def test_ssh_authentication_failure_is_reported_clearly(cluster: Cluster, tmp_pa
 
 @pytest.mark.slurm
 @pytest.mark.ssh
-def test_ssh_connection_is_reused_and_reopened_after_a_drop(cluster: Cluster, tmp_path: Path
-                                                            ) -> None:
+def test_ssh_connection_is_reused_and_reopened_after_a_drop(
+    cluster: Cluster, tmp_path: Path
+) -> None:
     settings = cluster.ssh_settings()
-    transport = SSHTransport(settings["ssh_host"], settings["ssh_port"], settings["ssh_user"],
-                             settings["ssh_key_path"], settings["ssh_known_hosts_path"])
+    transport = SSHTransport(
+        settings["ssh_host"],
+        settings["ssh_port"],
+        settings["ssh_user"],
+        settings["ssh_key_path"],
+        settings["ssh_known_hosts_path"],
+    )
     for _ in range(5):
         assert transport.run(["sh", "-c", "echo $SLURM_CONF"]).stdout.strip() == cluster.slurm_conf
     assert transport.connects == 1
@@ -361,8 +391,9 @@ def test_ssh_connection_is_reused_and_reopened_after_a_drop(cluster: Cluster, tm
 
 
 @pytest.mark.parametrize("transport_kind", TRANSPORTS, indirect=True)
-def test_nextflow_run_with_the_standin(transport_kind: str, make_resource: ResourceFactory,
-                                       work_dir: Path) -> None:
+def test_nextflow_run_with_the_standin(
+    transport_kind: str, make_resource: ResourceFactory, work_dir: Path
+) -> None:
     resource = make_resource(transport_kind)
     data = work_dir / "nf"
     data.mkdir()
@@ -374,17 +405,30 @@ def test_nextflow_run_with_the_standin(transport_kind: str, make_resource: Resou
     job = NextflowJob(
         # A pipeline without its own layout in the stand-in: its generic writer (FASTP, SUMMARY
         # per sample). The MGnify layouts are exercised by the emg_assets tests.
-        name="nf-test", pipeline="example-org/generic-test-pipeline", revision="v1.0.0",
-        profile="codon_slurm", config_files=(str(config),), samplesheet=str(sheet),
-        outdir=str(data / "out"), work_dir=str(data / "work"), trace_file=str(data / "trace.txt"),
-        launch_dir=str(data), params={"mode": "test"}, time_limit_minutes=10, memory_mb=256,
+        name="nf-test",
+        pipeline="example-org/generic-test-pipeline",
+        revision="v1.0.0",
+        profile="codon_slurm",
+        config_files=(str(config),),
+        samplesheet=str(sheet),
+        outdir=str(data / "out"),
+        work_dir=str(data / "work"),
+        trace_file=str(data / "trace.txt"),
+        launch_dir=str(data),
+        params={"mode": "test"},
+        time_limit_minutes=10,
+        memory_mb=256,
         path_prepend=(str(NEXTFLOW_STANDIN_DIR),),
     )
     log = CapturedLog()
     result = resource.run_nextflow(job, log=log)
     assert result.job.state is SlurmState.COMPLETED
     assert [t.name for t in result.tasks] == [
-        "FASTP (SRR1)", "SUMMARY (SRR1)", "FASTP (SRR2)", "SUMMARY (SRR2)"]
+        "FASTP (SRR1)",
+        "SUMMARY (SRR1)",
+        "FASTP (SRR2)",
+        "SUMMARY (SRR2)",
+    ]
     assert all(t.status == "COMPLETED" and t.exit == 0 for t in result.tasks)
     assert result.tasks[0].peak_rss_bytes == int(12.3 * (1 << 20))
     assert (data / "out" / "SRR2" / "SRR2_summary.tsv").exists()
@@ -404,8 +448,12 @@ def test_nextflow_run_with_the_standin(transport_kind: str, make_resource: Resou
 
 
 def test_throttle_waits_while_the_user_has_too_many_incomplete_jobs(tmp_path: Path) -> None:
-    resource = SlurmResource(transport="embedded", work_dir=str(tmp_path), max_incomplete_jobs=1,
-                             poll_interval_seconds=0.2)
+    resource = SlurmResource(
+        transport="embedded",
+        work_dir=str(tmp_path),
+        max_incomplete_jobs=1,
+        poll_interval_seconds=0.2,
+    )
     first = resource.submit(JobSpec(name="first", script="sleep 2"))
     submitted_at: dict[str, float] = {}
 

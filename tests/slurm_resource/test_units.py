@@ -52,8 +52,9 @@ from slurm_resource.transports.base import CommandResult
         ("OOM", SlurmState.OUT_OF_MEMORY, JobOutcome.FAILED, "memory"),
     ],
 )
-def test_states_map_to_outcomes(text: str, state: SlurmState, outcome: JobOutcome,
-                                reason_part: str) -> None:
+def test_states_map_to_outcomes(
+    text: str, state: SlurmState, outcome: JobOutcome, reason_part: str
+) -> None:
     parsed = parse_state(text)
     assert parsed.state is state
     assert parsed.outcome is outcome
@@ -80,7 +81,10 @@ def test_sacct_allocation_lines_and_max_rss_are_parsed() -> None:
     assert (records[7].exit_code, records[7].signal, records[7].elapsed_seconds) == (0, 15, 12)
     assert records[8].node is None and records[8].reason == "Priority"
     assert sq.parse_max_rss("7.batch|63608K\n8.batch|\n9.batch|1.5G\n") == {
-        7: 63608 * 1024, 8: None, 9: int(1.5 * (1 << 30))}
+        7: 63608 * 1024,
+        8: None,
+        9: int(1.5 * (1 << 30)),
+    }
     with pytest.raises(ValueError):
         sq.parse_allocations("1|x|RUNNING\n")  # wrong number of columns is never ignored
 
@@ -116,9 +120,13 @@ def test_job_hash_is_stable_and_covers_input_contents(tmp_path: Path) -> None:
 
 
 def test_job_script_and_sbatch_arguments_are_quoted(tmp_path: Path) -> None:
-    nasty = "it's $(rm -rf /) `x` \"q\" ; | & *"
-    spec = JobSpec(name="we ird/name", command=("printf", "%s\\n", nasty),
-                   env={"MY_VAR": nasty}, path_prepend=("/opt/a b",))
+    nasty = 'it\'s $(rm -rf /) `x` "q" ; | & *'
+    spec = JobSpec(
+        name="we ird/name",
+        command=("printf", "%s\\n", nasty),
+        env={"MY_VAR": nasty},
+        path_prepend=("/opt/a b",),
+    )
     script = spec.render_script("emg-x", "0" * 64)
     script_file = tmp_path / "job.sh"
     script_file.write_text(script)
@@ -126,11 +134,20 @@ def test_job_script_and_sbatch_arguments_are_quoted(tmp_path: Path) -> None:
     assert out.stdout == nasty + "\n"
     env_out = subprocess.run(
         ["bash", "-c", script.replace("exec printf", "printf '%s\\n' \"$MY_VAR\"; exec printf")],
-        capture_output=True, text=True, check=True)
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert env_out.stdout.splitlines()[0] == nasty
     assert spec.job_name("emg", "ab" * 32).startswith("emg-we-ird-name-")
-    argv = spec.sbatch_argv(job_name="n", script_path="/w/job.sh", log_path="/w/slurm-%j.log",
-                            chdir="/w", partition="debug", account=None)
+    argv = spec.sbatch_argv(
+        job_name="n",
+        script_path="/w/job.sh",
+        log_path="/w/slurm-%j.log",
+        chdir="/w",
+        partition="debug",
+        account=None,
+    )
     assert argv[:2] == ["sbatch", "--parsable"] and argv[-1] == "/w/job.sh"
     with pytest.raises(ValueError):
         JobSpec(name="x")
@@ -141,8 +158,14 @@ def test_job_script_and_sbatch_arguments_are_quoted(tmp_path: Path) -> None:
 
 
 def test_escalation_multiplies_and_caps() -> None:
-    resource = SlurmResource(transport="embedded", work_dir="/tmp/unused", max_escalations=2,
-                             escalation_factor=2.0, max_memory_mb=3000, max_time_limit_minutes=90)
+    resource = SlurmResource(
+        transport="embedded",
+        work_dir="/tmp/unused",
+        max_escalations=2,
+        escalation_factor=2.0,
+        max_memory_mb=3000,
+        max_time_limit_minutes=90,
+    )
     spec = JobSpec(name="x", command=("true",), memory_mb=1000, time_limit_minutes=60)
     more_mem = resource._escalate(spec, SlurmState.OUT_OF_MEMORY)
     assert more_mem is not None and more_mem.memory_mb == 2000
@@ -159,16 +182,44 @@ def test_escalation_multiplies_and_caps() -> None:
 
 def test_nextflow_command_line() -> None:
     job = NextflowJob(
-        name="amplicon-ERP1", pipeline="ebi-metagenomics/amplicon-pipeline", revision="v6.0.4",
-        profile="codon_slurm", config_files=("/c/site.config",), samplesheet="/s/sheet.csv",
-        outdir="/o", work_dir="/w", trace_file="/o/trace.txt", launch_dir="/l",
+        name="amplicon-ERP1",
+        pipeline="ebi-metagenomics/amplicon-pipeline",
+        revision="v6.0.4",
+        profile="codon_slurm",
+        config_files=("/c/site.config",),
+        samplesheet="/s/sheet.csv",
+        outdir="/o",
+        work_dir="/w",
+        trace_file="/o/trace.txt",
+        launch_dir="/l",
         params={"mode": "fast", "skip_qc": True, "threads": 4},
     )
     assert job.command() == [
-        "nextflow", "run", "ebi-metagenomics/amplicon-pipeline", "-r", "v6.0.4",
-        "-profile", "codon_slurm", "-c", "/c/site.config", "-resume", "-work-dir", "/w",
-        "--input", "/s/sheet.csv", "--outdir", "/o", "-with-trace", "/o/trace.txt",
-        "-ansi-log", "false", "--mode", "fast", "--skip_qc", "--threads", "4",
+        "nextflow",
+        "run",
+        "ebi-metagenomics/amplicon-pipeline",
+        "-r",
+        "v6.0.4",
+        "-profile",
+        "codon_slurm",
+        "-c",
+        "/c/site.config",
+        "-resume",
+        "-work-dir",
+        "/w",
+        "--input",
+        "/s/sheet.csv",
+        "--outdir",
+        "/o",
+        "-with-trace",
+        "/o/trace.txt",
+        "-ansi-log",
+        "false",
+        "--mode",
+        "fast",
+        "--skip_qc",
+        "--threads",
+        "4",
     ]
     spec = job.to_job_spec()
     assert spec.input_files == ("/s/sheet.csv", "/c/site.config")
@@ -187,7 +238,9 @@ def test_nextflow_trace_is_parsed() -> None:
     )
     tasks = parse_trace(trace)
     assert [(t.name, t.status, t.exit) for t in tasks] == [
-        ("FASTP (A)", "COMPLETED", 0), ("MAPSEQ (A)", "FAILED", 137)]
+        ("FASTP (A)", "COMPLETED", 0),
+        ("MAPSEQ (A)", "FAILED", 137),
+    ]
     assert tasks[0].duration_seconds == 62 and tasks[0].realtime_seconds == 0.85
     assert tasks[0].peak_rss_bytes == int(12.3 * (1 << 20))
     assert tasks[1].duration_seconds == 3661.5 and tasks[1].peak_rss_bytes is None
@@ -209,8 +262,9 @@ class ScriptedTransport:
         self.calls: list[list[str]] = []
         self.visible: set[int] | None = None  # jobs sacct knows (None: all)
 
-    def run(self, argv: Sequence[str], *, timeout: float | None = 60.0,
-            idempotent: bool = True) -> CommandResult:
+    def run(
+        self, argv: Sequence[str], *, timeout: float | None = 60.0, idempotent: bool = True
+    ) -> CommandResult:
         argv = list(argv)
         self.calls.append(argv)
         if argv[0] == "sacct" and self.fail_next > 0:
@@ -326,10 +380,19 @@ def test_resource_is_built_from_a_slurm_config_section(tmp_path: Path) -> None:
         SSH = "ssh"
 
     config = SimpleNamespace(
-        transport=Kind.SSH, ssh_host="login.example.org", ssh_port=22, ssh_user="emg",
-        ssh_key_path=tmp_path / "id", ssh_known_hosts_path=tmp_path / "known_hosts",
-        slurm_conf=None, partition="standard", datamover_partition="datamover", account="mg",
-        max_incomplete_jobs=50, poll_interval_seconds=30.0, work_dir=tmp_path / "work",
+        transport=Kind.SSH,
+        ssh_host="login.example.org",
+        ssh_port=22,
+        ssh_user="emg",
+        ssh_key_path=tmp_path / "id",
+        ssh_known_hosts_path=tmp_path / "known_hosts",
+        slurm_conf=None,
+        partition="standard",
+        datamover_partition="datamover",
+        account="mg",
+        max_incomplete_jobs=50,
+        poll_interval_seconds=30.0,
+        work_dir=tmp_path / "work",
     )
     resource = SlurmResource.from_config(config, max_escalations=1)
     assert resource.transport == "ssh" and resource.ssh_key_path == str(tmp_path / "id")

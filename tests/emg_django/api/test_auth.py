@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from collections.abc import Iterator
 
 import jwt
@@ -13,6 +12,7 @@ from emg_django.api.security import JWT_ALGORITHM, REFRESH_LIFETIME, issue_token
 from emg_django.config import get_config
 from tests.emg_django.api.conftest import OWNER, World, bearer, url
 from tests.fakes.ena.server import FakeENA
+from tests.support import free_port
 
 PASSWORD = "correct horse battery staple"
 
@@ -30,12 +30,6 @@ def _login(client, username: str = OWNER, password: str = PASSWORD, path: str = 
     return client.post(
         url(path), {"username": username, "password": password}, content_type="application/json"
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.django_db
@@ -86,7 +80,7 @@ def test_webin_failures_are_503(client, webin: FakeENA, monkeypatch: pytest.Monk
 
 
 def test_unreachable_webin_is_503(client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(get_config().webin, "auth_url", f"http://127.0.0.1:{_free_port()}/auth")
+    monkeypatch.setattr(get_config().webin, "auth_url", f"http://127.0.0.1:{free_port()}/auth")
     response = _login(client)
     assert response.status_code == 503
     assert response.json() == {
