@@ -72,7 +72,9 @@ TEMPLATES = [
 
 def _database() -> dict[str, Any]:
     url = EMG_CONFIG.database.url.replace("postgresql+psycopg2://", "postgresql://", 1)
-    db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=EMG_CONFIG.database.conn_max_age))
+    db: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=EMG_CONFIG.database.conn_max_age)
+    )
     if db["ENGINE"] == "django.db.backends.sqlite3":
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         # Several Dagster runs may write at once on the embedded default: WAL + a busy timeout.

@@ -45,3 +45,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skip = pytest.mark.skip(reason=message)
     for item in needs_db:
         item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_biome_lookup() -> None:
+    """Each test's biomes are its own: drop the API's per-process copy of the biome table."""
+    from emg_django.api.biome_lookup import forget_biomes
+
+    forget_biomes()

@@ -30,7 +30,7 @@ from emg_assets.ena.ingest import (
     write_study,
 )
 from emg_assets.ena.records import ParseProblem
-from emg_assets.metadata import markdown_table
+from emg_assets.metadata import Preview, markdown_table
 from emg_assets.partitions import ena_studies, validate_study_key
 from emg_django.analyses.choices import ExperimentType
 from emg_django.analyses.models import Study
@@ -210,14 +210,16 @@ def ena_samples(
 ) -> dg.MaterializeResult:
     study = _study(context)
     before = ena.stats.snapshot()
-    parsed = ena.get_samples(
+    # The answer is downloaded here; records are parsed and written a chunk at a time.
+    parsed = ena.stream_samples(
         study.ena_study.accession,
         limit=config.sample_limit,
         authenticated=study.ena_study.is_private,
     )
-    spent = ena.stats.snapshot() - before
     close_old_connections()
-    report = write_samples(study, parsed.records)
+    seen = Preview(parsed)
+    report = write_samples(study, seen)
+    spent = ena.stats.snapshot() - before  # rows are counted as they are read
     preview = markdown_table(
         [
             {
@@ -226,9 +228,10 @@ def ena_samples(
                 "collection_date": r.collection_date,
                 "country": r.country,
             }
-            for r in parsed.records
+            for r in seen.first
         ],
         ("accession", "title", "collection_date", "country"),
+        total=seen.total,
     )
     return dg.MaterializeResult(metadata=_metadata(study, report, spent, preview, parsed.problems))
 
@@ -247,10 +250,13 @@ def ena_read_runs(
     policy = config.policy()
     study = _study(context)
     before = ena.stats.snapshot()
-    parsed = ena.get_read_runs(study.ena_study.accession, authenticated=study.ena_study.is_private)
-    spent = ena.stats.snapshot() - before
+    parsed = ena.stream_read_runs(
+        study.ena_study.accession, authenticated=study.ena_study.is_private
+    )
     close_old_connections()
-    report = write_runs(study, parsed.records, policy)
+    seen = Preview(parsed)
+    report = write_runs(study, seen, policy)
+    spent = ena.stats.snapshot() - before  # rows are counted as they are read
     preview = markdown_table(
         [
             {
@@ -261,9 +267,10 @@ def ena_read_runs(
                 "instrument": r.instrument_model,
                 "files": len(r.fastq_ftp),
             }
-            for r in parsed.records
+            for r in seen.first
         ],
         ("accession", "strategy", "source", "layout", "instrument", "files"),
+        total=seen.total,
     )
     yield dg.MaterializeResult(metadata=_metadata(study, report, spent, preview, parsed.problems))
     yield from checks.run_checks(study, report)

@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import dagster as dg
@@ -59,9 +59,12 @@ from emg_assets.ena.records import (
     ENASampleRecord,
     ENAStudyRecord,
     ParseResult,
+    RecordStream,
     parse_record,
     parse_records,
 )
+from emg_assets.ena.rows import MalformedAnswer, SpooledRows, TruncatedAnswer
+from emg_assets.ena.rows import spool as spool_body
 from emg_assets.ena.vocabulary import AssemblyType, DataPortal, ENAResult
 from emg_django.core.ena_accessions import ACCESSION_PATTERNS, validate_study_accession
 
@@ -309,11 +312,36 @@ class ENAClient(dg.ConfigurableResource):
         :raises ENABadRequestError: ENA refused the request (its message quoted).
         :raises ENAUnavailableError: retries exhausted.
         """
+        return list(
+            self.search_rows(
+                result, query, fields, limit, data_portal, include_metagenomes, authenticated
+            )
+        )
+
+    def search_rows(
+        self,
+        result: ENAResult,
+        query: ENAQuery | None = None,
+        fields: Sequence[str] = (),
+        limit: int = 0,
+        data_portal: DataPortal = DataPortal.METAGENOME,
+        include_metagenomes: bool = False,
+        authenticated: bool = False,
+    ) -> SpooledRows:
+        """:meth:`search`, its rows read lazily (once) from the answer spooled to disk, for
+        answers of any size (a study's runs): see :mod:`emg_assets.ena.rows`."""
         params = self._search_params(result, query, fields, limit, data_portal, include_metagenomes)
         params[P_FORMAT] = FORMAT_JSON
-        rows = self._call(SEARCH, params, authenticated, _json_rows)
-        self._stats.add(rows=len(rows))
-        return rows
+        return self._call(SEARCH, params, authenticated, self._spooled_rows, spool=True)
+
+    def _spooled_rows(self, body: IO[bytes], url: str) -> SpooledRows:
+        try:
+            return SpooledRows(body, url, on_done=lambda count: self._stats.add(rows=count))
+        except TruncatedAnswer as error:
+            # Seen when a long answer is cut off mid-stream: a retry usually gets all of it.
+            raise _RetryableResponse(str(error)) from error
+        except MalformedAnswer as error:
+            raise _UnusableResponse(str(error)) from error
 
     def count(
         self,
@@ -367,10 +395,14 @@ class ENAClient(dg.ConfigurableResource):
         """
         validate_study_accession(accession)
         query = ENAQuery.for_study(accession)
-        rows = self._search_portals(ENAResult.STUDY, query, fields, 0, None, authenticated=False)
+        rows = list(
+            self._search_portals(ENAResult.STUDY, query, fields, 0, None, authenticated=False)
+        )
         is_private = False
         if not rows and self.has_datahub_credentials:
-            rows = self._search_portals(ENAResult.STUDY, query, fields, 0, None, authenticated=True)
+            rows = list(
+                self._search_portals(ENAResult.STUDY, query, fields, 0, None, authenticated=True)
+            )
             is_private = bool(rows)
         if not rows:
             return None
@@ -394,6 +426,32 @@ class ENAClient(dg.ConfigurableResource):
         record.is_private = is_private
         return record
 
+    def stream_samples(
+        self,
+        study_accession: str,
+        limit: int = 0,
+        fields: Sequence[str] = f.SAMPLE_FIELDS,
+        authenticated: bool = False,
+        data_portal: DataPortal | None = None,
+    ) -> RecordStream[ENASampleRecord]:
+        """A study's samples: ``result=sample`` and
+        ``(study_accession=X OR secondary_study_accession=X)``, parsed as they are read.
+
+        :param limit: at most this many samples (0 = all): the "sample limit" of a run config.
+        :param authenticated: True for a private study (pass ``study.is_private``).
+        :param data_portal: None: metagenome portal first, then ena.
+        """
+        return self._stream_children(
+            ENAResult.SAMPLE,
+            ENASampleRecord,
+            study_accession,
+            None,
+            fields,
+            limit,
+            authenticated,
+            data_portal,
+        )
+
     def get_samples(
         self,
         study_accession: str,
@@ -402,16 +460,24 @@ class ENAClient(dg.ConfigurableResource):
         authenticated: bool = False,
         data_portal: DataPortal | None = None,
     ) -> ParseResult[ENASampleRecord]:
-        """A study's samples: ``result=sample`` and
-        ``(study_accession=X OR secondary_study_accession=X)``.
+        """:meth:`stream_samples`, all at once."""
+        return self.stream_samples(
+            study_accession, limit, fields, authenticated, data_portal
+        ).collect()
 
-        :param limit: at most this many samples (0 = all): the "sample limit" of a run config.
-        :param authenticated: True for a private study (pass ``study.is_private``).
-        :param data_portal: None: metagenome portal first, then ena.
-        """
-        return self._study_children(
-            ENAResult.SAMPLE,
-            ENASampleRecord,
+    def stream_read_runs(
+        self,
+        study_accession: str,
+        limit: int = 0,
+        fields: Sequence[str] = f.READ_RUN_FIELDS,
+        authenticated: bool = False,
+        data_portal: DataPortal | None = None,
+    ) -> RecordStream[ENAReadRunRecord]:
+        """A study's read runs with their fastq files (``result=read_run``), parsed as they are
+        read (a study can have hundreds of thousands)."""
+        return self._stream_children(
+            ENAResult.READ_RUN,
+            ENAReadRunRecord,
             study_accession,
             None,
             fields,
@@ -428,17 +494,10 @@ class ENAClient(dg.ConfigurableResource):
         authenticated: bool = False,
         data_portal: DataPortal | None = None,
     ) -> ParseResult[ENAReadRunRecord]:
-        """A study's read runs with their fastq files (``result=read_run``)."""
-        return self._study_children(
-            ENAResult.READ_RUN,
-            ENAReadRunRecord,
-            study_accession,
-            None,
-            fields,
-            limit,
-            authenticated,
-            data_portal,
-        )
+        """:meth:`stream_read_runs`, all at once."""
+        return self.stream_read_runs(
+            study_accession, limit, fields, authenticated, data_portal
+        ).collect()
 
     def get_assemblies(
         self,
@@ -530,12 +589,27 @@ class ENAClient(dg.ConfigurableResource):
         authenticated: bool,
         data_portal: DataPortal | None,
     ) -> ParseResult[RecordT]:
+        return self._stream_children(
+            result, model, study_accession, extra, fields, limit, authenticated, data_portal
+        ).collect()
+
+    def _stream_children(
+        self,
+        result: ENAResult,
+        model: type[RecordT],
+        study_accession: str,
+        extra: ENAQuery | None,
+        fields: Sequence[str],
+        limit: int,
+        authenticated: bool,
+        data_portal: DataPortal | None,
+    ) -> RecordStream[RecordT]:
         validate_study_accession(study_accession)
         query = ENAQuery.for_study(study_accession)
         if extra is not None:
             query = query & extra
         rows = self._search_portals(result, query, fields, limit, data_portal, authenticated)
-        return parse_records(model, rows)
+        return RecordStream(model, rows)
 
     def _search_portals(
         self,
@@ -545,15 +619,17 @@ class ENAClient(dg.ConfigurableResource):
         limit: int,
         data_portal: DataPortal | None,
         authenticated: bool,
-    ) -> list[dict[str, str]]:
+    ) -> SpooledRows:
         """Search one portal, or (None) the metagenome portal and then, if empty, ena."""
         portals = (DataPortal.METAGENOME, DataPortal.ENA) if data_portal is None else (data_portal,)
-        rows: list[dict[str, str]] = []
         for portal in portals:
-            rows = self.search(result, query, fields, limit, portal, authenticated=authenticated)
-            if rows:
-                break
-        return rows
+            rows = self.search_rows(
+                result, query, fields, limit, portal, authenticated=authenticated
+            )
+            if not rows.empty or portal is portals[-1]:
+                return rows
+            rows.close()
+        raise AssertionError("unreachable: the last portal's rows are returned")
 
     def _check_fields(self, result: ENAResult, names: Sequence[str]) -> None:
         if isinstance(names, str):
@@ -615,9 +691,15 @@ class ENAClient(dg.ConfigurableResource):
         endpoint: str,
         params: dict[str, str],
         authenticated: bool,
-        parse: Callable[[httpx.Response], T],
+        parse: Callable[..., T],
+        spool: bool = False,
     ) -> T:
-        """One Portal API call, retried as the module docstring says."""
+        """One Portal API call, retried as the module docstring says.
+
+        :param parse: turns the 2xx answer into the result: ``parse(response)``, or with
+            ``spool``, ``parse(body, url)`` where ``body`` is the answer's body downloaded to a
+            (spooled) temporary file as it arrives.
+        """
         url = f"{self.portal_api_url}/{endpoint}"
         encoded = urlencode(params)
         shown_url = _shorten(f"{url}?{encoded}", MAX_URL_IN_MESSAGE)
@@ -635,11 +717,21 @@ class ENAClient(dg.ConfigurableResource):
                 limiter.acquire()
                 self._stats.add(requests=1)
                 delay: float | None = None
+                body: IO[bytes] | None = None
                 try:
-                    if use_post:
-                        response = http.post(url, data=params, auth=auth)
-                    else:
-                        response = http.get(url, params=params, auth=auth)
+                    request = (
+                        http.build_request("POST", url, data=params)
+                        if use_post
+                        else http.build_request("GET", url, params=params)
+                    )
+                    response = http.send(request, auth=auth, stream=True)
+                    try:
+                        if spool and response.is_success:
+                            body = spool_body(response)
+                        else:
+                            response.read()
+                    finally:
+                        response.close()
                 except httpx.TimeoutException as error:
                     last_error = f"timed out after {self.timeout_seconds}s ({type(error).__name__})"
                 except httpx.TransportError as error:
@@ -671,7 +763,7 @@ class ENAClient(dg.ConfigurableResource):
                         )
                     else:
                         try:
-                            return parse(response)
+                            return parse(body, shown_url) if spool else parse(response)
                         except _RetryableResponse as error:
                             last_error = str(error)
                         except _UnusableResponse as error:

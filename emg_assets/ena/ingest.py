@@ -9,9 +9,10 @@ waiting on the network).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +30,11 @@ from emg_django.analyses.models import Assembly, Run, Sample, Study
 from emg_django.analyses.visibility import propagate_visibility
 from emg_django.core.bulk import UpsertResult, bulk_link, bulk_upsert, ids_by_key
 from emg_django.ena import models as ena_models
+
+#: Records written at a time: a study's hundreds of thousands of runs are never all in memory.
+WRITE_CHUNK = 5_000
+
+ItemT = TypeVar("ItemT")
 
 #: Software names as ENA writes them in ``assembly_software`` (``metaSPAdes v3.15.3``).
 ASSEMBLER_VERSION_SEPARATORS = (" v", " ", "/")
@@ -118,47 +124,58 @@ def mark_suppressed(study: Study) -> int:
         return propagate_visibility([study.ena_study_id])
 
 
-def write_samples(study: Study, records: Sequence[ENASampleRecord]) -> WriteReport:
-    """Upsert the study's ENA samples and MGnify samples, linked to the study."""
+def chunked(items: Iterable[ItemT], size: int | None = None) -> Iterator[list[ItemT]]:
+    """``items`` in lists of up to ``size`` (default :data:`WRITE_CHUNK`)."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size or WRITE_CHUNK)):
+        yield chunk
+
+
+def write_samples(study: Study, records: Iterable[ENASampleRecord]) -> WriteReport:
+    """Upsert the study's ENA samples and MGnify samples, linked to the study, a chunk of
+    records at a time, all in one transaction."""
     report = WriteReport()
     visibility = study.ena_study.visibility()
     now = timezone.now()
-    ena_rows = [
-        {
-            "accession": r.sample_accession,
-            "additional_accessions": r.secondary_sample_accession,
-            "title": r.sample_title or r.sample_alias or "",
-            "metadata": r.raw,
-            "study_id": study.ena_study_id,
-            **visibility,
-        }
-        for r in records
-    ]
+    ena_counts = sample_counts = UpsertResult()
     with transaction.atomic():
-        report.counts["ena_samples"] = bulk_upsert(
-            ena_models.Sample, ena_rows, unique_field="accession"
-        )
+        for chunk in chunked(records):
+            ena_rows = [
+                {
+                    "accession": r.sample_accession,
+                    "additional_accessions": r.secondary_sample_accession,
+                    "title": r.sample_title or r.sample_alias or "",
+                    "metadata": r.raw,
+                    "study_id": study.ena_study_id,
+                    **visibility,
+                }
+                for r in chunk
+            ]
+            ena_counts += bulk_upsert(ena_models.Sample, ena_rows, unique_field="accession")
+            accessions = [r.sample_accession for r in chunk]
+            ena_ids = ids_by_key(ena_models.Sample, "accession", accessions)
+            rows = [
+                {
+                    "accession": r.sample_accession,
+                    "ena_sample_id": ena_ids[r.sample_accession],
+                    "ena_accessions": [r.sample_accession, *r.secondary_sample_accession],
+                    "sample_title": r.sample_title or r.sample_alias or "",
+                    "metadata": r.raw,
+                    **visibility,
+                }
+                for r in chunk
+            ]
+            sample_counts += bulk_upsert(Sample, rows, unique_field="accession")
+            sample_ids = ids_by_key(Sample, "accession", accessions)
+            bulk_link(
+                Sample.studies.through,
+                [(pk, study.pk) for pk in sample_ids.values()],
+                fields=("sample_id", "study_id"),
+            )
         # Bookkeeping, not data: written apart so that it never counts as a change.
         ena_models.Sample.objects.filter(study=study.ena_study_id).update(fetched_at=now)
-        ena_ids = ids_by_key(ena_models.Sample, "accession", [r.sample_accession for r in records])
-        rows = [
-            {
-                "accession": r.sample_accession,
-                "ena_sample_id": ena_ids[r.sample_accession],
-                "ena_accessions": [r.sample_accession, *r.secondary_sample_accession],
-                "sample_title": r.sample_title or r.sample_alias or "",
-                "metadata": r.raw,
-                **visibility,
-            }
-            for r in records
-        ]
-        report.counts["samples"] = bulk_upsert(Sample, rows, unique_field="accession")
-        sample_ids = ids_by_key(Sample, "accession", [r.sample_accession for r in records])
-        bulk_link(
-            Sample.studies.through,
-            [(pk, study.pk) for pk in sample_ids.values()],
-            fields=("sample_id", "study_id"),
-        )
+    report.counts["ena_samples"] = ena_counts
+    report.counts["samples"] = sample_counts
     return report
 
 
@@ -194,45 +211,52 @@ class RunPolicy:
         return None
 
 
-def write_runs(study: Study, records: Sequence[ENAReadRunRecord], policy: RunPolicy) -> WriteReport:
-    """Upsert the study's runs; those the policy refuses or whose sample is unknown are skipped."""
+def write_runs(study: Study, records: Iterable[ENAReadRunRecord], policy: RunPolicy) -> WriteReport:
+    """Upsert the study's runs, a chunk of records at a time, all in one transaction; those the
+    policy refuses or whose sample is unknown are skipped."""
     report = WriteReport()
-    sample_ids = ids_by_key(
-        Sample, "accession", {r.sample_accession for r in records if r.sample_accession}
-    )
     visibility = study.ena_study.visibility()
-    rows = []
-    for record in records:
-        refusal = policy.refusal(record)
-        if refusal is None and record.sample_accession not in sample_ids:
-            refusal = (
-                f"its sample {record.sample_accession!r} is not among the study's ingested samples"
-            )
-        if refusal is not None:
-            report.skipped.append(
-                ParseProblem(record.run_accession, "run", record.run_accession, refusal)
-            )
-            continue
-        rows.append(
-            {
-                "accession": record.run_accession,
-                "study_id": study.pk,
-                "sample_id": sample_ids[record.sample_accession],
-                "experiment_type": infer_experiment_type(
-                    record.library_strategy, record.library_source, policy.experiment_types
-                ),
-                "instrument_platform": record.instrument_platform or "",
-                "instrument_model": record.instrument_model or "",
-                "library_strategy": record.library_strategy or "",
-                "library_source": record.library_source or "",
-                "library_layout": record.library_layout.value if record.library_layout else "",
-                "fastq_files": _fastq_files(record, report),
-                "metadata": record.raw,
-                **visibility,
-            }
-        )
+    counts = UpsertResult()
     with transaction.atomic():
-        report.counts["runs"] = bulk_upsert(Run, rows, unique_field="accession")
+        for chunk in chunked(records):
+            sample_ids = ids_by_key(
+                Sample, "accession", {r.sample_accession for r in chunk if r.sample_accession}
+            )
+            rows = []
+            for record in chunk:
+                refusal = policy.refusal(record)
+                if refusal is None and record.sample_accession not in sample_ids:
+                    refusal = (
+                        f"its sample {record.sample_accession!r} is not among the study's "
+                        "ingested samples"
+                    )
+                if refusal is not None:
+                    report.skipped.append(
+                        ParseProblem(record.run_accession, "run", record.run_accession, refusal)
+                    )
+                    continue
+                rows.append(
+                    {
+                        "accession": record.run_accession,
+                        "study_id": study.pk,
+                        "sample_id": sample_ids[record.sample_accession],
+                        "experiment_type": infer_experiment_type(
+                            record.library_strategy, record.library_source, policy.experiment_types
+                        ),
+                        "instrument_platform": record.instrument_platform or "",
+                        "instrument_model": record.instrument_model or "",
+                        "library_strategy": record.library_strategy or "",
+                        "library_source": record.library_source or "",
+                        "library_layout": (
+                            record.library_layout.value if record.library_layout else ""
+                        ),
+                        "fastq_files": _fastq_files(record, report),
+                        "metadata": record.raw,
+                        **visibility,
+                    }
+                )
+            counts += bulk_upsert(Run, rows, unique_field="accession")
+    report.counts["runs"] = counts
     return report
 
 

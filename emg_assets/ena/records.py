@@ -450,6 +450,32 @@ def parse_record(
     return record, problems
 
 
+class RecordStream(Generic[RecordT]):
+    """Records parsed from rows as they are read (once): for answers too big to hold at once.
+    ``problems`` and ``skipped`` fill in as the stream is consumed (as :class:`ParseResult`'s).
+    """
+
+    def __init__(self, model: type[RecordT], rows: Iterable[Mapping[str, str]]) -> None:
+        self.model = model
+        self.rows = rows
+        self.problems: list[ParseProblem] = []
+        self.skipped = 0
+
+    def __iter__(self) -> Iterator[RecordT]:
+        for row in self.rows:
+            record, problems = parse_record(self.model, row)
+            self.problems.extend(problems)
+            if record is None:
+                self.skipped += 1
+            else:
+                yield record
+
+    def collect(self) -> ParseResult[RecordT]:
+        """Every record at once."""
+        records = list(self)
+        return ParseResult(records=records, problems=self.problems, skipped=self.skipped)
+
+
 def parse_records(model: type[RecordT], rows: Iterable[Mapping[str, str]]) -> ParseResult[RecordT]:
     """Parse ENA rows into ``model`` records without letting a bad value sink the batch.
 
@@ -458,12 +484,4 @@ def parse_records(model: type[RecordT], rows: Iterable[Mapping[str, str]]) -> Pa
     :returns: the records, every problem (accession, field, value, reason) and how many rows
         were skipped for want of a valid accession.
     """
-    result: ParseResult[RecordT] = ParseResult()
-    for row in rows:
-        record, problems = parse_record(model, row)
-        result.problems.extend(problems)
-        if record is None:
-            result.skipped += 1
-        else:
-            result.records.append(record)
-    return result
+    return RecordStream(model, rows).collect()

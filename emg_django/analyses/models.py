@@ -157,7 +157,8 @@ class Run(MGnifyObject):
     """A sequencing run (ERR/SRR/DRR…) with its read files."""
 
     accession = models.CharField(max_length=32, unique=True)
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="runs")
+    # Indexed with the id (Meta.indexes): a study's runs come in id order without a sort.
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="runs", db_index=False)
     sample = models.ForeignKey(Sample, on_delete=models.CASCADE, related_name="runs")
     experiment_type = models.CharField(
         max_length=5, choices=ExperimentType.choices, default=ExperimentType.UNKNOWN, db_index=True
@@ -173,6 +174,10 @@ class Run(MGnifyObject):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [
+            # A study's runs, newest first, a page at a time (not all of them sorted).
+            models.Index(fields=["study", "id"], name="run_study_id"),
+        ]
 
     def __str__(self) -> str:
         return self.accession
@@ -229,7 +234,10 @@ class AnalysisManager(models.Manager.from_queryset(AnalysisQuerySet)):  # type: 
 class Analysis(MGnifyObject):
     """One pipeline run on one run or assembly (``MGYA…``)."""
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analyses")
+    # Indexed with the id and with the pipeline version (Meta.indexes).
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="analyses", db_index=False
+    )
     sample = models.ForeignKey(
         Sample, null=True, blank=True, on_delete=models.SET_NULL, related_name="analyses"
     )
@@ -280,7 +288,9 @@ class Analysis(MGnifyObject):
             ),
         ]
         indexes = [
-            models.Index(fields=["study", "pipeline_version"], name="analysis_study_pipeline")
+            models.Index(fields=["study", "pipeline_version"], name="analysis_study_pipeline"),
+            # A study's analyses, newest first, a page at a time (not all of them sorted).
+            models.Index(fields=["study", "id"], name="analysis_study_id"),
         ]
 
     def __str__(self) -> str:

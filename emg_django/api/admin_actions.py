@@ -20,6 +20,7 @@ from emg_django.analyses.choices import INGEST_JOB_NAME, AnalysisPipeline, analy
 from emg_django.analyses.models import Study
 from emg_django.api.accessions import ENA_STUDY, parse_mgnify
 from emg_django.api.errors import ErrorSchema, not_found
+from emg_django.api.schemas.base import OutputSchema
 from emg_django.api.security import has_session_cookie
 from emg_django.core.accessions import MGnifyPrefix, parse_accession
 from emg_django.dagster_launcher import DagsterLauncher, LaunchError
@@ -64,7 +65,7 @@ class IngestRequest(Schema):
     run_config: dict[str, Any] = Field(default_factory=dict, description="Dagster run config.")
 
 
-class LaunchedRunSchema(Schema):
+class LaunchedRunSchema(OutputSchema):
     run_id: str
     job_name: str
     partition_key: str = Field(description="The study's ENA accession (its Dagster partition).")

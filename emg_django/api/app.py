@@ -23,6 +23,7 @@ from emg_django.api import (
     studies,
 )
 from emg_django.api.errors import ErrorSchema, install_error_handlers, not_found
+from emg_django.api.renderers import JSONRenderer
 from emg_django.api.security import OptionalWebinAuth, check_configuration
 
 DESCRIPTION = (
@@ -68,6 +69,7 @@ api = MGnifyAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     auth=OptionalWebinAuth(),
+    renderer=JSONRenderer(),
 )
 install_error_handlers(api)
 

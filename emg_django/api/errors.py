@@ -14,9 +14,11 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import Field
+
+from emg_django.api.schemas.base import OutputSchema
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +26,7 @@ logger = logging.getLogger(__name__)
 VALIDATION_STATUS = 422
 
 
-class ErrorSchema(Schema):
+class ErrorSchema(OutputSchema):
     """The body of every error response."""
 
     detail: str = Field(..., examples=["No study MGYS00000001"])

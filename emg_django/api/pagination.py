@@ -40,6 +40,7 @@ from ninja import Schema
 from pydantic import Field
 
 from emg_django.api.errors import not_found
+from emg_django.api.schemas.base import OutputSchema
 from emg_django.config import get_config
 
 ItemT = TypeVar("ItemT")
@@ -62,7 +63,7 @@ class PageParams(Schema):
     )
 
 
-class Paged(Schema, Generic[ItemT]):
+class Paged(OutputSchema, Generic[ItemT]):
     """One page of a list: the total number of items and this page's items."""
 
     count: int = Field(
@@ -80,9 +81,6 @@ EXACT_COUNT_LIMIT = 10_000
 SMALL_TABLE_ROWS = 1_000
 #: Seconds the count of a list over a larger table is reused (Django's cache), by query.
 COUNT_TTL_SECONDS = 60
-#: Lists the planner estimates at up to this many rows are counted exactly up to the limit first
-#: (``COUNT`` over ``LIMIT EXACT_COUNT_LIMIT + 1``): the planner may be wrong by a few times.
-BOUNDED_COUNT_BELOW = 5 * EXACT_COUNT_LIMIT
 #: Seconds a table found large by ``pg_class`` is taken as large without asking (per process).
 TABLE_ROWS_TTL_SECONDS = 60.0
 #: Pages starting past this many rows are empty without asking the database for them.
@@ -167,12 +165,13 @@ def count_of(queryset: QuerySet) -> Count:
     cached = cache.get(key)
     if cached is not None:
         return Count(*cached)
-    estimate = _planner_rows(queryset)
-    result = Count(max(estimate, EXACT_COUNT_LIMIT + 1), exact=False)
-    if estimate <= BOUNDED_COUNT_BELOW:
-        bounded = counted[: EXACT_COUNT_LIMIT + 1].count()
-        if bounded <= EXACT_COUNT_LIMIT:
-            result = Count(bounded, exact=True)
+    # Counting stops after EXACT_COUNT_LIMIT + 1 rows: exact for most lists (a study's
+    # analyses) in one query; only longer lists are also planned for the estimate.
+    bounded = counted[: EXACT_COUNT_LIMIT + 1].count()
+    if bounded <= EXACT_COUNT_LIMIT:
+        result = Count(bounded, exact=True)
+    else:
+        result = Count(max(_planner_rows(queryset), EXACT_COUNT_LIMIT + 1), exact=False)
     cache.set(key, (result.value, result.exact), COUNT_TTL_SECONDS)
     return result
 
@@ -241,6 +240,24 @@ def _anchors(queryset: QuerySet, column: str, descending: bool) -> list[tuple[An
     return anchors
 
 
+def _skipped_then_projected(
+    queryset: QuerySet, skip: int, size: int, fields: Iterable[str]
+) -> list[Row]:
+    """Rows ``skip`` to ``skip + size`` of ``queryset``: the first page in one query; later ones
+    skip over keys alone, then project the page's rows. (Postgres applies OFFSET after the joins
+    of the projection: an analysis list would join run, sample and biome for every row skipped.)
+    """
+    if skip == 0:
+        return list(queryset.values(*fields)[:size])
+    keys = list(queryset.values_list("pk", flat=True)[skip : skip + size])
+    if not keys:
+        return []
+    position = {key: index for index, key in enumerate(keys)}
+    rows = list(queryset.order_by().filter(pk__in=keys).values("pk", *fields))
+    rows.sort(key=lambda row: position[row["pk"]])
+    return rows
+
+
 def page_rows(queryset: QuerySet, start: int, size: int, fields: Iterable[str]) -> list[Row]:
     """Rows ``start`` to ``start + size`` of the ordered ``queryset`` (``values()`` of
     ``fields``): by OFFSET near the start, by seeking from an anchor for deep pages."""
@@ -253,10 +270,9 @@ def page_rows(queryset: QuerySet, start: int, size: int, fields: Iterable[str]) 
             if index >= 0:
                 value, before = anchors[index]
                 lookup = f"{column}__lte" if descending else f"{column}__gte"
-                skip = start - before
                 seek = queryset.filter(**{lookup: value})
-                return list(seek.values(*fields)[skip : skip + size])
-    return list(queryset.values(*fields)[start : start + size])
+                return _skipped_then_projected(seek, start - before, size, fields)
+    return _skipped_then_projected(queryset, start, size, fields)
 
 
 def last_page(count: int, page_size: int) -> int:

@@ -189,8 +189,9 @@ def _upsert_batch_values(plan: _Plan, batch: Sequence[Mapping[str, Any]]) -> Ups
     table = quote(plan.model._meta.db_table)
     keys = [row[plan.unique_field] for row in batch]
     existing = set(
-        plan.model._default_manager.filter(**{f"{plan.unique_field}__in": keys})
-        .values_list(plan.unique_field, flat=True)
+        plan.model._default_manager.filter(**{f"{plan.unique_field}__in": keys}).values_list(
+            plan.unique_field, flat=True
+        )
     )
     prepared, filled = _prepare(plan, batch)
     params = [value for values in prepared for value in (*values, *filled)]
@@ -256,12 +257,25 @@ def _counts(batch: Sequence[Mapping[str, Any]], inserted: int, updated: int) -> 
 #: Internal types (of the field, or of an FK's target) whose prepared values mean the same once
 #: they went through JSON and ``jsonb_populate_recordset``: str, int, bool, None, ISO dates and
 #: times, JSON documents. Any other field sends its model through the VALUES path.
-_JSON_TYPES = frozenset({
-    "AutoField", "BigAutoField", "SmallAutoField",
-    "IntegerField", "BigIntegerField", "SmallIntegerField",
-    "PositiveIntegerField", "PositiveBigIntegerField", "PositiveSmallIntegerField",
-    "BooleanField", "CharField", "TextField", "DateTimeField", "DateField", "JSONField",
-})
+_JSON_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveBigIntegerField",
+        "PositiveSmallIntegerField",
+        "BooleanField",
+        "CharField",
+        "TextField",
+        "DateTimeField",
+        "DateField",
+        "JSONField",
+    }
+)
 
 
 def _travels_as_json(field: models.Field) -> bool:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Schema
 from pydantic import Field
 
 from emg_django.analyses.choices import ExperimentType, PipelineVersion
 from emg_django.api.schemas.assemblies import AssemblyListItem
+from emg_django.api.schemas.base import OutputSchema
 from emg_django.api.schemas.common import DownloadFileSchema
 from emg_django.api.schemas.runs import AnalysedRun
 from emg_django.api.schemas.samples import SampleListItem
 
 
-class AnalysisListItem(Schema):
+class AnalysisListItem(OutputSchema):
     """An analysis in lists."""
 
     accession: str = Field(..., examples=["MGYA00000001"])
@@ -38,7 +38,7 @@ class AnalysisDetail(AnalysisListItem):
     metadata: dict[str, Any]
 
 
-class AnnotationItemSchema(Schema):
+class AnnotationItemSchema(OutputSchema):
     """One row of an annotation table."""
 
     count: int | None = None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
 from pydantic import Field
 
+from emg_django.api.schemas.base import OutputSchema
 
-class AssemblyListItem(Schema):
+
+class AssemblyListItem(OutputSchema):
     """An assembly in lists."""
 
     accession: str = Field(..., examples=["ERZ2626953"])

@@ -7,6 +7,8 @@ import datetime as dt
 from ninja import Schema
 from pydantic import Field
 
+from emg_django.api.schemas.base import OutputSchema
+
 MAX_CREDENTIAL_LENGTH = 256
 
 
@@ -19,7 +21,7 @@ class WebinCredentials(Schema):
     password: str = Field(..., min_length=1, max_length=MAX_CREDENTIAL_LENGTH)
 
 
-class TokenSchema(Schema):
+class TokenSchema(OutputSchema):
     """A signed token to send as ``Authorization: Bearer <token>``."""
 
     token: str
@@ -35,7 +37,7 @@ class TokenRequest(Schema):
     token: str = Field(..., min_length=1, max_length=4096)
 
 
-class TokenVerified(Schema):
+class TokenVerified(OutputSchema):
     """A valid token's subject and expiry."""
 
     webin_id: str

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from ninja import Schema
 from pydantic import Field
 
 from emg_django.analyses.choices import DownloadFileType, DownloadType
+from emg_django.api.schemas.base import OutputSchema
 
 
-class BiomeSchema(Schema):
+class BiomeSchema(OutputSchema):
     """A biome of the GOLD-style hierarchy."""
 
     biome_name: str = Field(..., examples=["Marine"])
     lineage: str = Field(..., examples=["root:Environmental:Aquatic:Marine"])
 
 
-class DownloadIndexFileSchema(Schema):
+class DownloadIndexFileSchema(OutputSchema):
     """An index beside a download (``fai``, ``gzi``, ``csi``…)."""
 
     index_type: str = Field(..., examples=["fai"])
     path: str = Field(..., description="Path of the index, relative to the results directory.")
 
 
-class DownloadFileSchema(Schema):
+class DownloadFileSchema(OutputSchema):
     """A downloadable result file."""
 
     alias: str = Field(..., examples=["ERR1000_SILVA-SSU.tsv"])

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from ninja import Schema
 from pydantic import Field
 
 from emg_django.analyses.choices import ExperimentType
+from emg_django.api.schemas.base import OutputSchema
 from emg_django.api.schemas.samples import SampleListItem
 from emg_django.api.schemas.studies import StudyListItem
 
 
-class AnalysedRun(Schema):
+class AnalysedRun(OutputSchema):
     """A sequencing run."""
 
     accession: str = Field(..., examples=["ERR4918394"])

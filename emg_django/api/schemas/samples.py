@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
 from pydantic import Field
 
+from emg_django.api.schemas.base import OutputSchema
 from emg_django.api.schemas.common import BiomeSchema
 from emg_django.api.schemas.studies import StudyListItem
 
 
-class SampleListItem(Schema):
+class SampleListItem(OutputSchema):
     """A sample in lists."""
 
     accession: str = Field(..., examples=["SAMEA7687881"])

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
 from pydantic import Field
 
+from emg_django.api.schemas.base import OutputSchema
 from emg_django.api.schemas.common import BiomeSchema, DownloadFileSchema
 
 
-class StudyListItem(Schema):
+class StudyListItem(OutputSchema):
     """A study in lists."""
 
     accession: str = Field(..., examples=["MGYS00000001"])
@@ -31,13 +31,13 @@ class StudyDetail(StudyListItem):
     )
 
 
-class StudyAccessionSchema(Schema):
+class StudyAccessionSchema(OutputSchema):
     """The MGnify accession of a study found by an ENA accession."""
 
     accession: str = Field(..., examples=["MGYS00000001"])
 
 
-class PublicationSchema(Schema):
+class PublicationSchema(OutputSchema):
     """A publication about a study (none are recorded yet)."""
 
     pubmed_id: int
