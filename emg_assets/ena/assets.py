@@ -10,6 +10,7 @@ nothing; a failure leaves the tables as they were.
 # No `from __future__ import annotations` here: Dagster reads config and resource types
 # from the function annotations at definition time.
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -216,9 +217,10 @@ def ena_samples(
         limit=config.sample_limit,
         authenticated=study.ena_study.is_private,
     )
-    close_old_connections()
-    seen = Preview(parsed)
-    report = write_samples(study, seen)
+    with contextlib.closing(parsed):
+        close_old_connections()
+        seen = Preview(parsed)
+        report = write_samples(study, seen)
     spent = ena.stats.snapshot() - before  # rows are counted as they are read
     preview = markdown_table(
         [
@@ -253,9 +255,10 @@ def ena_read_runs(
     parsed = ena.stream_read_runs(
         study.ena_study.accession, authenticated=study.ena_study.is_private
     )
-    close_old_connections()
-    seen = Preview(parsed)
-    report = write_runs(study, seen, policy)
+    with contextlib.closing(parsed):
+        close_old_connections()
+        seen = Preview(parsed)
+        report = write_runs(study, seen, policy)
     spent = ena.stats.snapshot() - before  # rows are counted as they are read
     preview = markdown_table(
         [

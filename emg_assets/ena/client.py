@@ -63,7 +63,7 @@ from emg_assets.ena.records import (
     parse_record,
     parse_records,
 )
-from emg_assets.ena.rows import MalformedAnswer, SpooledRows, TruncatedAnswer
+from emg_assets.ena.rows import InvalidAnswer, MalformedAnswer, SpooledRows
 from emg_assets.ena.rows import spool as spool_body
 from emg_assets.ena.vocabulary import AssemblyType, DataPortal, ENAResult
 from emg_django.core.ena_accessions import ACCESSION_PATTERNS, validate_study_accession
@@ -336,12 +336,14 @@ class ENAClient(dg.ConfigurableResource):
 
     def _spooled_rows(self, body: IO[bytes], url: str) -> SpooledRows:
         try:
-            return SpooledRows(body, url, on_done=lambda count: self._stats.add(rows=count))
-        except TruncatedAnswer as error:
+            rows = SpooledRows(body, url)
+        except InvalidAnswer as error:
             # Seen when a long answer is cut off mid-stream: a retry usually gets all of it.
             raise _RetryableResponse(str(error)) from error
         except MalformedAnswer as error:
             raise _UnusableResponse(str(error)) from error
+        self._stats.add(rows=rows.count)
+        return rows
 
     def count(
         self,

@@ -131,6 +131,23 @@ def chunked(items: Iterable[ItemT], size: int | None = None) -> Iterator[list[It
         yield chunk
 
 
+def _first_seen(accessions: list[str], seen: set[str], kind: str) -> list[str]:
+    """``accessions``, after checking that none came before in the answer (added to ``seen``).
+
+    :raises ValueError: on a repeated accession, as a single bulk write would.
+    """
+    repeated = sorted({a for a in accessions if a in seen} | _repeats(accessions))
+    if repeated:
+        raise ValueError(f"duplicate {kind} accession in ENA's answer: {repeated[:5]}")
+    seen.update(accessions)
+    return accessions
+
+
+def _repeats(accessions: list[str]) -> set[str]:
+    once: set[str] = set()
+    return {a for a in accessions if a in once or once.add(a)}  # type: ignore[func-returns-value]
+
+
 def write_samples(study: Study, records: Iterable[ENASampleRecord]) -> WriteReport:
     """Upsert the study's ENA samples and MGnify samples, linked to the study, a chunk of
     records at a time, all in one transaction."""
@@ -138,8 +155,10 @@ def write_samples(study: Study, records: Iterable[ENASampleRecord]) -> WriteRepo
     visibility = study.ena_study.visibility()
     now = timezone.now()
     ena_counts = sample_counts = UpsertResult()
+    seen: set[str] = set()
     with transaction.atomic():
         for chunk in chunked(records):
+            _first_seen([r.sample_accession for r in chunk], seen, "sample")
             ena_rows = [
                 {
                     "accession": r.sample_accession,
@@ -217,8 +236,10 @@ def write_runs(study: Study, records: Iterable[ENAReadRunRecord], policy: RunPol
     report = WriteReport()
     visibility = study.ena_study.visibility()
     counts = UpsertResult()
+    seen: set[str] = set()
     with transaction.atomic():
         for chunk in chunked(records):
+            _first_seen([r.run_accession for r in chunk], seen, "run")
             sample_ids = ids_by_key(
                 Sample, "accession", {r.sample_accession for r in chunk if r.sample_accession}
             )

@@ -470,6 +470,12 @@ class RecordStream(Generic[RecordT]):
             else:
                 yield record
 
+    def close(self) -> None:
+        """Release the rows' source (a spooled answer) when they are not all read."""
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
+
     def collect(self) -> ParseResult[RecordT]:
         """Every record at once."""
         records = list(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import json
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 import httpx
@@ -22,18 +22,20 @@ from emg_assets.ena.errors import ENAResponseError
 SPOOL_IN_MEMORY_BYTES = 4 * 1024 * 1024
 #: Bytes read from the spool at a time.
 READ_CHUNK_BYTES = 1024 * 1024
+#: JSON's blanks.
+BLANKS = " \t\r\n"
 #: Longest row (as JSON text) the reader accepts.
 MAX_ROW_CHARS = 4 * READ_CHUNK_BYTES
 
 Row = dict[str, str]
 
 
-class TruncatedAnswer(ValueError):
-    """The answer does not end as a JSON array does: cut off in transit."""
+class InvalidAnswer(ValueError):
+    """The answer is not valid JSON (typically cut off in transit): worth a retry."""
 
 
 class MalformedAnswer(ValueError):
-    """The answer is complete but not a JSON array of objects."""
+    """The answer is valid JSON but not an array of objects: a retry would not help."""
 
 
 def spool(response: httpx.Response) -> IO[bytes]:
@@ -52,89 +54,59 @@ def spool(response: httpx.Response) -> IO[bytes]:
     return file
 
 
-def _first_byte(file: IO[bytes]) -> bytes:
-    """The first non-blank byte of ``file`` (``b""`` when it is blank)."""
-    file.seek(0)
-    while block := file.read(4096):
-        stripped = block.lstrip()
-        if stripped:
-            return stripped[:1]
-    return b""
-
-
-def _last_byte(file: IO[bytes]) -> bytes:
-    """The last non-blank byte of ``file`` (``b""`` when it is blank)."""
-    position = file.seek(0, 2)
-    while position > 0:
-        start = max(0, position - 4096)
-        file.seek(start)
-        stripped = file.read(position - start).rstrip()
-        if stripped:
-            return stripped[-1:]
-        position = start
-    return b""
-
-
 class SpooledRows(Iterable[Row]):
-    """The rows of a spooled JSON array answer, decoded lazily, once.
+    """The rows of a spooled JSON array answer, read lazily, once.
+
+    The whole answer is checked (decoded and counted, not kept) when this is made, so that a
+    cut-off or corrupted answer is retried by the client before any row is used.
 
     :param file: the spooled body (closed when the rows have been read, or on :meth:`close`).
     :param url: the request's URL, for errors.
-    :param on_done: called with the number of rows once all were read.
-    :raises TruncatedAnswer: at construction, when the body does not end with ``]``.
-    :raises MalformedAnswer: at construction, for a body that is not an array.
-    :raises ENAResponseError: while reading, for an element that is not a JSON object.
+    :raises InvalidAnswer: the body is not valid JSON.
+    :raises MalformedAnswer: the body is not a JSON array of objects.
     """
 
-    def __init__(
-        self, file: IO[bytes], url: str = "", on_done: Callable[[int], None] | None = None
-    ) -> None:
+    def __init__(self, file: IO[bytes], url: str = "") -> None:
         self._file = file
         self.url = url
-        self._on_done = on_done
-        first, last = _first_byte(file), _last_byte(file)
-        if first and first != b"[":
+        try:
+            self.count = sum(1 for _ in _objects(file))
+        except BaseException:
             file.close()
-            raise MalformedAnswer(f"expected a JSON array of objects, got {first!r}…")
-        if first and last != b"]":
-            size = file.seek(0, 2)
-            file.close()
-            raise TruncatedAnswer(f"invalid JSON from ENA: the array is cut off after {size} bytes")
-        self.empty = not first or _is_empty_array(file)
-        file.seek(0)
+            raise
         self._used = False
+
+    @property
+    def empty(self) -> bool:
+        return self.count == 0
 
     def close(self) -> None:
         self._file.close()
+
+    def __enter__(self) -> SpooledRows:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __iter__(self) -> Iterator[Row]:
         if self._used:
             raise RuntimeError("the rows of an ENA answer can be read once")
         self._used = True
-        count = 0
         try:
-            if not self.empty:
-                for row in _objects(self._file):
-                    count += 1
-                    yield row
-        except MalformedAnswer as error:
-            raise ENAResponseError(f"{error} (after {count} rows): {self.url}", self.url) from error
+            yield from _objects(self._file)
+        except (InvalidAnswer, MalformedAnswer) as error:  # the file changed under us
+            raise ENAResponseError(f"{error}: {self.url}", self.url) from error
         finally:
             self.close()
-        if self._on_done is not None:
-            self._on_done(count)
-
-
-def _is_empty_array(file: IO[bytes]) -> bool:
-    file.seek(0)
-    head = file.read(4096).lstrip()
-    return head[:1] == b"[" and head[1:].lstrip()[:1] == b"]"
 
 
 def _objects(file: IO[bytes]) -> Iterator[Row]:
-    """The objects of the JSON array in ``file``, one ``raw_decode`` each."""
+    """The objects of the JSON array in ``file`` (from its start), one ``raw_decode`` each.
+    An empty or blank file is an empty array (ENA's 204)."""
+    file.seek(0)
     decoder = json.JSONDecoder()
-    utf8 = codecs.getincrementaldecoder("utf-8")()
+    text = codecs.getincrementaldecoder("utf-8-sig")()  # a BOM is allowed, as json.loads does
     buffer, position, exhausted = "", 0, False
 
     def more() -> bool:
@@ -143,22 +115,41 @@ def _objects(file: IO[bytes]) -> Iterator[Row]:
             return False
         chunk = file.read(READ_CHUNK_BYTES)
         exhausted = not chunk
-        buffer = buffer[position:] + utf8.decode(chunk, final=exhausted)
+        try:
+            buffer = buffer[position:] + text.decode(chunk, final=exhausted)
+        except UnicodeDecodeError as error:
+            raise InvalidAnswer(f"invalid JSON from ENA (not UTF-8): {error}") from error
         position = 0
         return True
 
-    more()
-    position = buffer.index("[") + 1
-    while True:
-        # Between elements: blanks and one comma.
+    def skip(blanks: str) -> str:
+        """The next character after ``blanks`` ("" at the end of the file)."""
+        nonlocal position
         while True:
-            while position < len(buffer) and buffer[position] in " \t\r\n,":
+            while position < len(buffer) and buffer[position] in blanks:
                 position += 1
-            if position < len(buffer) or not more():
-                break
-        if position >= len(buffer):
-            raise MalformedAnswer("the JSON array ends without its closing bracket")
-        if buffer[position] == "]":
+            if position < len(buffer):
+                return buffer[position]
+            if not more():
+                return ""
+
+    first = skip(BLANKS)
+    if first == "":
+        return
+    if first != "[":
+        raise MalformedAnswer(f"expected a JSON array of objects, got {buffer[position:][:40]!r}")
+    position += 1
+    while True:
+        # Between elements: blanks and one comma (the decoder checks the values themselves).
+        after = skip(BLANKS + ",")
+        if after == "":
+            raise InvalidAnswer(
+                f"invalid JSON from ENA: the array is cut off after {file.tell()} bytes"
+            )
+        if after == "]":
+            position += 1
+            if skip(BLANKS) != "":
+                raise InvalidAnswer("invalid JSON from ENA: data after the array")
             return
         while True:
             try:
@@ -167,7 +158,7 @@ def _objects(file: IO[bytes]) -> Iterator[Row]:
             except json.JSONDecodeError as error:
                 # An ENA row is a few KB: past that, more text will not make it whole.
                 if len(buffer) - position > MAX_ROW_CHARS or not more():
-                    raise MalformedAnswer(f"invalid JSON in the answer: {error}") from error
+                    raise InvalidAnswer(f"invalid JSON from ENA: {error}") from error
         if not isinstance(value, dict):
             raise MalformedAnswer(f"expected JSON objects in the array, got {type(value).__name__}")
         position = end

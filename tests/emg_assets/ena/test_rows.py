@@ -8,7 +8,6 @@ import json
 import pytest
 
 from emg_assets.ena import rows
-from emg_assets.ena.errors import ENAResponseError
 
 ROWS = [{"run_accession": f"ERR{i}", "title": "é" * i + "\u2603", "n": str(i)} for i in range(60)]
 
@@ -17,35 +16,49 @@ ROWS = [{"run_accession": f"ERR{i}", "title": "é" * i + "\u2603", "n": str(i)} 
 def test_rows_are_decoded_across_chunk_boundaries(monkeypatch, indent) -> None:
     monkeypatch.setattr(rows, "READ_CHUNK_BYTES", 7)  # splits objects and UTF-8 characters
     body = json.dumps(ROWS, indent=indent, ensure_ascii=False).encode()
-    counted: list[int] = []
-    answer = rows.SpooledRows(io.BytesIO(body), "http://ena/search", on_done=counted.append)
-    assert not answer.empty
+    answer = rows.SpooledRows(io.BytesIO(body), "http://ena/search")
+    assert not answer.empty and answer.count == len(ROWS)
     assert list(answer) == ROWS
-    assert counted == [len(ROWS)]
     with pytest.raises(RuntimeError, match="once"):
         list(answer)
 
 
-@pytest.mark.parametrize("body", [b"", b"  ", b"[]", b" [ \n ] "])
+@pytest.mark.parametrize("body", [b"", b"  ", b"[]", b" [ \n ] ", b"\xef\xbb\xbf[]"])
 def test_empty_answers(body: bytes) -> None:
     answer = rows.SpooledRows(io.BytesIO(body))
     assert answer.empty and list(answer) == []
 
 
-def test_a_cut_off_answer_is_told_apart_from_a_malformed_one() -> None:
-    with pytest.raises(rows.TruncatedAnswer, match="cut off after 18 bytes"):
-        rows.SpooledRows(io.BytesIO(b'[{"a": "1"}, {"b":'))
-    with pytest.raises(rows.MalformedAnswer, match="JSON array"):
-        rows.SpooledRows(io.BytesIO(b'{"message": "oops"}'))
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'[{"a": "1"}, {"b":',  # cut off
+        b'[{"a": "1"}, {"b": "x]',  # cut off right after a "]" inside a value
+        b'[{"a": "1"}]]',  # data after the array
+        b'[{"a": "\xff"}]',  # not UTF-8
+        b"[" + b" " * 20,  # no element, no end
+    ],
+)
+def test_invalid_json_is_found_before_any_row_is_used(body: bytes) -> None:
+    """The answer is checked whole when it arrives, so the client retries it (as a cut-off
+    answer usually is fixed by a retry) instead of failing half-way through an ingest."""
+    file = io.BytesIO(body)
+    with pytest.raises(rows.InvalidAnswer, match="invalid JSON from ENA"):
+        rows.SpooledRows(file)
+    assert file.closed
 
 
-def test_a_bad_element_mid_answer_names_the_url_and_the_rows_read() -> None:
-    body = b'[{"a": "1"}, {"a": "2"}, 3, {"a": "4"}]'
-    answer = rows.SpooledRows(io.BytesIO(body), "http://ena/search?x")
-    read = []
-    with pytest.raises(ENAResponseError, match=r"after 2 rows\): http://ena/search\?x") as error:
-        read.extend(answer)
-    assert read == [{"a": "1"}, {"a": "2"}] and error.value.url == "http://ena/search?x"
+@pytest.mark.parametrize("body", [b'{"message": "oops"}', b'[{"a": "1"}, 3]', b'"text"'])
+def test_valid_json_of_the_wrong_shape_is_malformed(body: bytes) -> None:
+    with pytest.raises(rows.MalformedAnswer):
+        rows.SpooledRows(io.BytesIO(body))
+
+
+def test_rows_are_released_when_not_read() -> None:
+    file = io.BytesIO(json.dumps(ROWS).encode())
+    with rows.SpooledRows(file) as answer:
+        assert answer.count == len(ROWS)
+    assert file.closed
 
 
 def test_a_large_answer_goes_to_disk(monkeypatch) -> None:
