@@ -160,4 +160,4 @@ def _address(info: Mapping[str, Any]) -> str:
 
 def _unimplemented(error: BaseException) -> bool:
     cause = error.__cause__
-    return isinstance(cause, grpc.RpcError) and cause.code() == grpc.StatusCode.UNIMPLEMENTED  # type: ignore[attr-defined]
+    return isinstance(cause, grpc.RpcError) and cause.code() == grpc.StatusCode.UNIMPLEMENTED

@@ -39,5 +39,10 @@ trap stop_slurm_dev EXIT
 set +e
 .venv/bin/pytest "$@"
 status=$?
+if [[ $# -eq 0 ]]; then
+    # The whole suite also type-checks the packages (django-stubs imports the settings: debug).
+    log "mypy"
+    EMG_DJANGO__DEBUG=true .venv/bin/mypy emg_django emg_assets slurm_resource sensors || status=1
+fi
 set -e
 exit $status
