@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.db import transaction
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from emg_assets.ena.records import (
@@ -26,7 +27,7 @@ from emg_assets.ena.records import (
 )
 from emg_django.analyses.choices import ExperimentType
 from emg_django.analyses.experiment_types import ExperimentTypeRule, infer_experiment_type
-from emg_django.analyses.models import Assembly, Run, Sample, Study
+from emg_django.analyses.models import Analysis, Assembly, Run, Sample, Study
 from emg_django.analyses.visibility import propagate_visibility
 from emg_django.core.bulk import UpsertResult, bulk_link, bulk_upsert, ids_by_key
 from emg_django.ena import models as ena_models
@@ -277,8 +278,22 @@ def write_runs(study: Study, records: Iterable[ENAReadRunRecord], policy: RunPol
                     }
                 )
             counts += bulk_upsert(Run, rows, unique_field="accession")
+        follow_moved_runs(study)
     report.counts["runs"] = counts
     return report
+
+
+def follow_moved_runs(study: Study) -> int:
+    """Give the study's run analyses their run's sample again where ENA moved a run to another
+    sample (an analysis is of its run's sample, which the API serves without a join).
+
+    :returns: how many analyses changed.
+    """
+    return (
+        Analysis.objects.filter(run__study=study)
+        .filter(~Q(sample_id=F("run__sample_id")) | Q(sample__isnull=True))
+        .update(sample_id=Subquery(Run.objects.filter(pk=OuterRef("run_id")).values("sample_id")))
+    )
 
 
 def _fastq_files(record: ENAReadRunRecord, report: WriteReport) -> list[dict[str, Any]]:

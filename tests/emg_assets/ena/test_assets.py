@@ -11,8 +11,9 @@ from emg_assets.ena.assets import INGEST_ASSETS, ena_read_runs
 from emg_assets.ena.checks import FASTQ_MATCH_LAYOUT, RUN_SAMPLES_EXIST, STUDY_HAS_RUNS
 from emg_assets.ena.client import ENAClient
 from emg_django.analyses.choices import ExperimentType
-from emg_django.analyses.models import Assembly, Run, Sample, Study
+from emg_django.analyses.models import Analysis, Assembly, Run, Sample, Study
 from emg_django.ena import models as ena_models
+from tests.factories import make_analysis
 from tests.fakes.ena.datasets import (
     AMPLICON_STUDY,
     HOLOFOOD_SECONDARY,
@@ -343,3 +344,23 @@ def test_written_a_chunk_at_a_time_the_result_is_the_same(
         assert counts and counts == {k: before[k] for k in counts}, asset
         # The preview shows the first rows (in ENA's order, which varies) and notes the rest.
         assert str(after["preview"]).count("| SAMEA") == str(before["preview"]).count("| SAMEA")
+
+
+def test_an_analysis_follows_its_run_to_another_sample(instance, ena, partitions) -> None:
+    """ENA moved a run to another sample: after the re-ingest its analyses are of that sample
+    (the API shows an analysis's run with the analysis's sample)."""
+    partitions(HOLOFOOD_STUDY)
+    _materialize(instance, ena, HOLOFOOD_STUDY)
+    run = Run.objects.select_related("sample", "study").first()
+    analysis = make_analysis(run.study, run=run)
+    elsewhere = Sample.objects.exclude(pk=run.sample_id).first()
+    Analysis.objects.filter(pk=analysis.pk).update(sample=elsewhere)  # as before ENA's move
+
+    _materialize(instance, ena, HOLOFOOD_STUDY)
+
+    analysis.refresh_from_db()
+    assert analysis.sample_id == run.sample_id
+    served = Client().get(f"/api/v2/analyses/{analysis.accession}").json()
+    assert (
+        served["run"]["sample_accession"] == served["sample"]["accession"] == run.sample.accession
+    )
