@@ -32,3 +32,14 @@ def wait_until(
         time.sleep(interval)
     detail = f"\n{diagnostics()}" if diagnostics else ""
     raise AssertionError(f"timed out after {timeout} s waiting for {what}{detail}")
+
+
+def code_server_answers(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a Dagster code server (gRPC) answers a ping on ``host:port``."""
+    from dagster._grpc.client import DagsterGrpcClient
+
+    try:
+        DagsterGrpcClient(host=host, port=port).ping("up")
+    except Exception:  # noqa: BLE001 - not up (yet)
+        return False
+    return True

@@ -512,7 +512,7 @@ class ENAClient(dg.ConfigurableResource):
         """A study's primary metagenome assemblies (``result=analysis``,
         ``assembly_type="primary metagenome"``); co-assemblies list several runs."""
         extra = ENAQuery.eq(f.ASSEMBLY_TYPE, AssemblyType.PRIMARY_METAGENOME)
-        return self._study_children(
+        return self._stream_children(
             ENAResult.ANALYSIS,
             ENAAssemblyRecord,
             study_accession,
@@ -521,7 +521,7 @@ class ENAClient(dg.ConfigurableResource):
             limit,
             authenticated,
             data_portal,
-        )
+        ).collect()
 
     def find_studies(
         self,
@@ -579,21 +579,6 @@ class ENAClient(dg.ConfigurableResource):
     def _date_window(name: str, start: dt.date, end: dt.date | None) -> ENAQuery:
         query = ENAQuery.gte(name, start)
         return query if end is None else query & ENAQuery.lte(name, end)
-
-    def _study_children(
-        self,
-        result: ENAResult,
-        model: type[RecordT],
-        study_accession: str,
-        extra: ENAQuery | None,
-        fields: Sequence[str],
-        limit: int,
-        authenticated: bool,
-        data_portal: DataPortal | None,
-    ) -> ParseResult[RecordT]:
-        return self._stream_children(
-            result, model, study_accession, extra, fields, limit, authenticated, data_portal
-        ).collect()
 
     def _stream_children(
         self,

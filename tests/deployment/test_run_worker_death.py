@@ -36,7 +36,7 @@ from tests.emg_assets.analyses.conftest import pipelines_resource
 from tests.emg_assets.analyses.standin import NEXTFLOW_STANDIN
 from tests.fakes.ena.datasets import generate_study
 from tests.slurm_resource.conftest import Cluster, unique_dir
-from tests.support import free_port, wait_until
+from tests.support import code_server_answers, free_port, wait_until
 
 pytestmark = [pytest.mark.slurm, pytest.mark.ssh, pytest.mark.django_db(transaction=True)]
 
@@ -114,18 +114,9 @@ class Deployment:
             "code-server",
         )
         wait_until(
-            self._code_server_answers, 120, "the code server",
+            lambda: code_server_answers(self.port), 120, "the code server",
             diagnostics=lambda: _log_tails(self.home),
         )  # fmt: skip
-
-    def _code_server_answers(self) -> bool:
-        from dagster._grpc.client import DagsterGrpcClient
-
-        try:
-            DagsterGrpcClient(host="127.0.0.1", port=self.port).ping("up")
-        except Exception:  # noqa: BLE001 - not up yet
-            return False
-        return True
 
     def start_daemon(self) -> None:
         self.daemon = self._start(

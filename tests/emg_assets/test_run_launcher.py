@@ -16,10 +16,9 @@ import dagster as dg
 import pytest
 from dagster._core.launcher.base import WorkerStatus
 from dagster._core.storage.tags import GRPC_INFO_TAG
-from dagster._grpc.client import DagsterGrpcClient
 
 from emg_assets.run_launcher import HealthCheckedRunLauncher
-from tests.support import free_port
+from tests.support import code_server_answers, free_port, wait_until
 
 BIN = Path(sys.executable).parent
 DEFINITIONS = """
@@ -54,14 +53,7 @@ def code_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tupl
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                DagsterGrpcClient(host="127.0.0.1", port=port).ping("up")
-                break
-            except Exception:  # noqa: BLE001 - not up yet
-                assert time.monotonic() < deadline, "the code server did not start"
-                time.sleep(0.3)
+        wait_until(lambda: code_server_answers(port), 90, "the code server", interval=0.3)
         yield request.param[0], port
     finally:
         server.terminate()
