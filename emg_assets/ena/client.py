@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 import dagster as dg
@@ -377,9 +377,7 @@ class ENAClient(dg.ConfigurableResource):
             P_LIMIT: "0",
             P_FORMAT: FORMAT_JSON,
         }
-        rows = self._call(FILEREPORT, params, authenticated, _json_rows)
-        self._stats.add(rows=len(rows))
-        return rows
+        return list(self._call(FILEREPORT, params, authenticated, self._spooled_rows, spool=True))
 
     # -- typed helpers ---------------------------------------------------------------------------
 
@@ -820,22 +818,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
-
-
-def _json_rows(response: httpx.Response) -> list[dict[str, str]]:
-    """A ``/search`` answer as rows: 204, an empty body and ``[]`` all mean none."""
-    if response.status_code == httpx.codes.NO_CONTENT or not response.content.strip():
-        return []
-    try:
-        body: Any = json.loads(response.content)
-    except ValueError as error:
-        # Seen when a long answer is cut off mid-stream: a retry usually gets all of it.
-        raise _RetryableResponse(
-            f"invalid JSON from ENA ({error}); {len(response.content)} bytes received"
-        ) from error
-    if not isinstance(body, list) or (body and not isinstance(body[0], dict)):
-        raise _UnusableResponse(f"expected a JSON array of objects, got {_body_excerpt(response)}")
-    return body
 
 
 def _count(response: httpx.Response) -> int:
