@@ -155,6 +155,21 @@ class ResultsConfig(BaseModel):
         default="http://127.0.0.1:8000/results",
         description="URL prefix under which public_dir is served; download URLs start with it.",
     )
+    private_accel_redirect: str | None = Field(
+        default=None,
+        description="Internal URL prefix under which the front web server (nginx `internal` "
+        "location) serves private_dir: the API checks the caller, then hands a private "
+        "download over with X-Accel-Redirect. Unset: the API streams the file itself.",
+    )
+
+    @field_validator("private_accel_redirect")
+    @classmethod
+    def _internal_prefix(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith("/"):
+            raise ValueError("an internal URL path, starting with '/' (e.g. /private-results/)")
+        return value.rstrip("/") + "/"
 
 
 class APIConfig(BaseModel):

@@ -7,21 +7,27 @@ from typing import Literal
 
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Query, Router
 from pydantic import Field
 
 from emg_django.analyses.choices import AnnotationType, ExperimentType, PipelineVersion
 from emg_django.analyses.models import Analysis, Run
 from emg_django.api.accessions import parse_mgnify, shown
+from emg_django.api.downloads import (
+    DOWNLOAD_COLUMNS,
+    DOWNLOAD_RESPONSES,
+    download_items,
+    download_response,
+)
 from emg_django.api.errors import ErrorSchema, bad_request, not_found
 from emg_django.api.filters import StudyAccessionFilter
 from emg_django.api.pagination import Paged, PageParams, paginate, paginate_list
 from emg_django.api.projections import (
     ANALYSIS_LIST_COLUMNS,
     RUN_COLUMNS,
+    analysis_accession,
     analysis_item,
-    download_items,
     run_item,
 )
 from emg_django.api.queries import first_row, ordered, visible
@@ -44,10 +50,11 @@ DETAIL_COLUMNS = (
     "run_id",
     "assembly_id",
     "quality_control",
-    "downloads",
-    "results_dir",
+    *DOWNLOAD_COLUMNS,
     "metadata",
 )
+#: URL name of the route serving an analysis's files.
+DOWNLOAD_ROUTE = "get_mgnify_analysis_download"
 #: Annotation types are snake_case keys (``taxonomies__ssu``, ``pfams``…).
 ANNOTATION_TYPE = re.compile(r"[a-z0-9_]{1,64}")
 
@@ -96,7 +103,7 @@ def _detail(request: HttpRequest, row: dict) -> dict:
         **item,
         "read_run": read_runs,
         "quality_control_summary": row["quality_control"] or None,
-        "downloads": download_items(row["downloads"], row["results_dir"]),
+        "downloads": download_items(request, row, DOWNLOAD_ROUTE, item["accession"]),
         "results_dir": row["results_dir"],
         "metadata": row["metadata"] or {},
     }
@@ -188,3 +195,22 @@ def list_analysis_annotations_of_type(
             )
         raise not_found(f"analysis {accession} has no {annotation_type} annotations")
     return paginate_list(row["table"], params)
+
+
+@router.get(
+    "/{accession}/downloads/{alias}",
+    response={400: ErrorSchema, 404: ErrorSchema},
+    operation_id=DOWNLOAD_ROUTE,
+    url_name=DOWNLOAD_ROUTE,
+    summary="Download a file of an analysis",
+    description="One of the analysis's `downloads`, by its alias: a public file redirects to the "
+    "results host; a private one is served to its Webin owner (bearer token) or an admin.",
+    openapi_extra=DOWNLOAD_RESPONSES,
+)
+def get_analysis_download(
+    request: HttpRequest, accession: str, alias: str
+) -> HttpResponse | FileResponse:
+    pk = parse_mgnify(MGnifyPrefix.ANALYSIS, accession)
+    what = f"analysis {analysis_accession(pk)}"
+    row = first_row(visible(Analysis, request).filter(pk=pk), DOWNLOAD_COLUMNS, what)
+    return download_response(row, alias, what)

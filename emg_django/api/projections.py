@@ -12,7 +12,6 @@ from typing import Any
 
 from emg_django.analyses.models import Study
 from emg_django.api.biome_lookup import biome_by_id
-from emg_django.config import get_config
 from emg_django.core.accessions import MGnifyPrefix, format_accession
 
 Row = dict[str, Any]
@@ -128,16 +127,3 @@ def first_ena_accession(ena_accessions: list[str]) -> str | None:
     """The study's preferred ENA accession (the model's rule, applied to a row)."""
     return Study(ena_accessions=ena_accessions).first_accession
 
-
-def download_items(downloads: list[Row] | None, results_dir: str) -> list[Row]:
-    """Download entries with their public URL (``<public_url>/<results_dir>/<path>``)."""
-    base = get_config().results.public_url.rstrip("/")
-    directory = results_dir.strip("/")
-    prefix = f"{base}/{directory}" if directory else base
-    return [
-        {
-            **{key: value for key, value in download.items() if key != "path"},
-            "url": f"{prefix}/{download['path'].lstrip('/')}",
-        }
-        for download in downloads or []
-    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Query, Router
 from pydantic import Field
 
@@ -14,12 +14,17 @@ from emg_django.analyses.models import Analysis, Sample, Study
 from emg_django.api import analyses as analyses_api
 from emg_django.api import samples as samples_api
 from emg_django.api.accessions import ENA_STUDY, mgnify_pk_or_none, parse_mgnify
+from emg_django.api.downloads import (
+    DOWNLOAD_COLUMNS,
+    DOWNLOAD_RESPONSES,
+    download_items,
+    download_response,
+)
 from emg_django.api.errors import ErrorSchema
 from emg_django.api.filters import BiomeFilter, SearchFilter
 from emg_django.api.pagination import Paged, PageParams, paginate, paginate_list
 from emg_django.api.projections import (
     STUDY_COLUMNS,
-    download_items,
     first_ena_accession,
     study_accession,
     study_item,
@@ -42,7 +47,9 @@ ORDER_COLUMNS = {"accession": "id", "updated_at": "updated_at"}
 DEFAULT_ORDER = "-accession"
 NOT_FOUND = {404: ErrorSchema}
 LIST_ERRORS = {400: ErrorSchema, 401: ErrorSchema, 404: ErrorSchema, 422: ErrorSchema}
-DETAIL_COLUMNS = (*STUDY_COLUMNS, "downloads", "results_dir")
+DETAIL_COLUMNS = (*STUDY_COLUMNS, *DOWNLOAD_COLUMNS)
+#: URL name of the route serving a study's files.
+DOWNLOAD_ROUTE = "get_mgnify_study_download"
 
 StudyOrder = Literal["accession", "-accession", "updated_at", "-updated_at", ""]
 
@@ -129,9 +136,29 @@ def get_study(request: HttpRequest, accession: str) -> dict:
     row = first_row(visible(Study, request).filter(pk=pk), DETAIL_COLUMNS, f"study {accession}")
     return {
         **study_item(row),
-        "downloads": download_items(row["downloads"], row["results_dir"]),
+        "downloads": download_items(request, row, DOWNLOAD_ROUTE, study_accession(pk)),
         "first_accession": first_ena_accession(row["ena_accessions"]),
     }
+
+
+@router.get(
+    "/{accession}/downloads/{alias}",
+    response={400: ErrorSchema, **NOT_FOUND},
+    operation_id=DOWNLOAD_ROUTE,
+    url_name=DOWNLOAD_ROUTE,
+    summary="Download a file of a study",
+    description="One of the study's `downloads` (study summaries), by its alias: a public file "
+    "redirects to the results host; a private one is served to its Webin owner (bearer token) "
+    "or an admin.",
+    openapi_extra=DOWNLOAD_RESPONSES,
+)
+def get_study_download(
+    request: HttpRequest, accession: str, alias: str
+) -> HttpResponse | FileResponse:
+    pk = parse_mgnify(MGnifyPrefix.STUDY, accession)
+    what = f"study {study_accession(pk)}"
+    row = first_row(visible(Study, request).filter(pk=pk), DOWNLOAD_COLUMNS, what)
+    return download_response(row, alias, what)
 
 
 @router.get(
