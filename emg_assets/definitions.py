@@ -9,7 +9,9 @@ from emg_assets.orm import setup_django
 setup_django()
 
 from emg_assets.analyses.assets import ANALYSIS_ASSETS, ANALYSIS_JOBS  # noqa: E402
-from emg_assets.ena.assets import INGEST_ASSETS, ena_ingest_job  # noqa: E402
+from emg_assets.analyses.results_privacy import results_privacy  # noqa: E402
+from emg_assets.ena.assets import INGEST_ASSETS  # noqa: E402
+from emg_assets.jobs import ena_ingest_job  # noqa: E402
 from emg_assets.resources import (  # noqa: E402
     analysis_pipelines,
     ena_client,
@@ -24,7 +26,7 @@ from sensors.run_failure import notify_run_failure  # noqa: E402
 config = get_config()
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, *ANALYSIS_ASSETS],
+    assets=[*INGEST_ASSETS, *ANALYSIS_ASSETS, results_privacy],
     jobs=[ena_ingest_job, *ANALYSIS_JOBS],
     sensors=[new_ena_studies, ena_sync, notify_run_failure],
     resources={

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 import dagster as dg
 
 from emg_assets.ena import fields as f
-from emg_assets.ena.assets import ena_ingest_job
 from emg_assets.ena.client import ENAClient
 from emg_assets.ena.query import ENAQuery
 from emg_assets.ena.records import ENAStudyRecord, parse_records
 from emg_assets.ena.vocabulary import DataPortal, ENAResult
+from emg_assets.jobs import ena_ingest_job
 from emg_assets.orm import setup_django
 from emg_assets.partitions import STUDY_PARTITIONS_NAME, ena_studies
 from emg_django.config import SensorsConfig, get_config

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import dagster as dg
 from pydantic import BaseModel, Field
 
-from emg_assets.ena.assets import ena_ingest_job
 from emg_assets.ena.client import ENAClient
 from emg_assets.ena.records import ENAStudyRecord
+from emg_assets.jobs import ena_ingest_job
 from emg_assets.partitions import STUDY_PARTITIONS_NAME, ena_studies
 from emg_django.config import SensorsConfig, get_config
 

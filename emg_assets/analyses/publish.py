@@ -8,7 +8,7 @@ finished under a temporary name before it replaces anything, so a killed job can
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +34,16 @@ class Move:
     destination: Path
 
 
-def move_script(moves: list[Move]) -> str:
+@dataclass(frozen=True)
+class Prune:
+    """After the moves: remove the empty dirs of ``tree``, then its empty ancestors below
+    ``root`` (what the moves left behind at the source)."""
+
+    tree: Path
+    root: Path
+
+
+def move_script(moves: list[Move], prune: Sequence[Prune] = ()) -> str:
     """The bash script moving each source dir to its destination (idempotent)."""
     lines = ["set -eu"]
     for move in sorted(moves, key=lambda m: str(m.destination)):
@@ -48,16 +57,27 @@ def move_script(moves: list[Move]) -> str:
             f"test -d {dst} || {{ echo 'missing after move: '{dst} >&2; exit 1; }}",
             f"echo published {dst}",
         ]
+    for item in prune:
+        tree, root = shlex.quote(str(item.tree)), shlex.quote(str(item.root))
+        lines += [
+            f"if [ -d {tree} ]; then find {tree} -depth -type d -empty -delete; fi",
+            f"d=$(dirname {tree}); "
+            f'while [ "$d" != {root} ] && rmdir "$d" 2>/dev/null; do d=$(dirname "$d"); done',
+        ]
     return "\n".join(lines) + "\n"
 
 
 def datamover_spec(
-    name: str, moves: Mapping[int, Move], partition: str, time_limit_minutes: int = 120
+    name: str,
+    moves: Mapping[int, Move],
+    partition: str,
+    time_limit_minutes: int = 120,
+    prune: Sequence[Prune] = (),
 ) -> JobSpec:
     """The Slurm job publishing ``moves`` (its hash covers the moves: a rerun reattaches)."""
     return JobSpec(
         name=name,
-        script=move_script(list(moves.values())),
+        script=move_script(list(moves.values()), prune),
         partition=partition,
         time_limit_minutes=time_limit_minutes,
         memory_mb=1024,

@@ -309,11 +309,3 @@ def ena_assemblies(context: dg.AssetExecutionContext, ena: ENAClient) -> dg.Mate
 
 
 INGEST_ASSETS = (ena_study, ena_samples, ena_read_runs, ena_assemblies)
-
-ena_ingest_job = dg.define_asset_job(
-    "ena_ingest",
-    selection=dg.AssetSelection.assets(*INGEST_ASSETS),
-    # A chain of short, I/O-bound steps: a process per step would cost more than the steps.
-    executor_def=dg.in_process_executor,
-    description="Mirror one study from ENA: study, samples, runs and assemblies.",
-)

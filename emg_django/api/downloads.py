@@ -116,7 +116,7 @@ def download_response(row: Row, alias: str, what: str) -> HttpResponse | FileRes
         content_type, _ = mimetypes.guess_type(alias)
         response = HttpResponse(content_type=content_type or "application/octet-stream")
         response[ACCEL_REDIRECT] = results.private_accel_redirect + quote(relative)
-        response["Content-Disposition"] = content_disposition_header(True, alias)
+        response["Content-Disposition"] = content_disposition_header(True, alias) or "attachment"
     else:
         file = _open(results.private_dir / relative, what)
         response = FileResponse(file, as_attachment=True, filename=alias)

@@ -9,7 +9,7 @@ import pytest
 
 from emg_assets.analyses import statuses
 from emg_assets.analyses.pipelines import AMPLICON, ASSEMBLY, PIPELINES, RAWREADS
-from emg_assets.analyses.publish import Move, move_script
+from emg_assets.analyses.publish import Move, Prune, move_script
 from emg_assets.analyses.results import (
     MISSING_REASON,
     ResultError,
@@ -224,3 +224,26 @@ def test_move_script_is_idempotent(tmp_path: Path) -> None:
     for _ in range(2):  # a rerun after success changes nothing and still succeeds
         subprocess.run(["bash", "-c", script], check=True, capture_output=True)
         assert (destination / "qc" / "a.txt").read_text() == "a" and not source.exists()
+
+
+def test_move_script_prunes_what_the_moves_left_behind(tmp_path: Path) -> None:
+    import subprocess
+
+    private, public = tmp_path / "private", tmp_path / "public"
+    study = private / "PRJEB12" / "PRJEB12345"
+    source = study / "V6" / "amplicon" / "MGYA1"
+    source.mkdir(parents=True)
+    (source / "a.txt").write_text("a")
+    sibling = private / "PRJEB12" / "PRJEB12399" / "V6"  # another study's results stay
+    sibling.mkdir(parents=True)
+    (sibling / "b.txt").write_text("b")
+    script = move_script(
+        [Move(source, public / source.relative_to(private))], [Prune(study, root=private)]
+    )
+    for _ in range(2):
+        subprocess.run(["bash", "-c", script], check=True, capture_output=True)
+        assert not study.exists() and (sibling / "b.txt").is_file() and private.is_dir()
+        assert (public / "PRJEB12/PRJEB12345/V6/amplicon/MGYA1/a.txt").read_text() == "a"
+    (sibling / "b.txt").unlink()
+    subprocess.run(["bash", "-c", move_script([], [Prune(sibling, root=private)])], check=True)
+    assert private.is_dir() and not list(private.iterdir())  # emptied up to, not including, root
