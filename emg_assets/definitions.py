@@ -8,10 +8,10 @@ from emg_assets.orm import setup_django
 
 setup_django()
 
-from emg_assets.analyses.assets import ANALYSIS_ASSETS, ANALYSIS_JOBS  # noqa: E402
+from emg_assets.analyses.assets import ANALYSIS_ASSETS  # noqa: E402
 from emg_assets.analyses.results_privacy import results_privacy  # noqa: E402
 from emg_assets.ena.assets import INGEST_ASSETS  # noqa: E402
-from emg_assets.jobs import ena_ingest_job  # noqa: E402
+from emg_assets.jobs import ANALYSIS_JOBS, ena_ingest_job  # noqa: E402
 from emg_assets.resources import (  # noqa: E402
     analysis_pipelines,
     ena_client,

@@ -14,7 +14,15 @@ import enum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, HttpUrl, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The repository root: the default home of the embedded SQLite database and results.
@@ -171,6 +179,18 @@ class ResultsConfig(BaseModel):
             raise ValueError("an internal URL path, starting with '/' (e.g. /private-results/)")
         return value.rstrip("/") + "/"
 
+    @model_validator(mode="after")
+    def _separate_roots(self) -> ResultsConfig:
+        # One inside the other would publish private files on the results host, and the same
+        # dir twice would make a privacy move delete what it moves.
+        public, private = self.public_dir.resolve(), self.private_dir.resolve()
+        if public == private or public in private.parents or private in public.parents:
+            raise ValueError(
+                f"public_dir ({self.public_dir}) and private_dir ({self.private_dir}) must be "
+                "separate dirs, neither inside the other"
+            )
+        return self
+
 
 class APIConfig(BaseModel):
     """The public JSON API."""
@@ -196,6 +216,11 @@ class DjangoConfig(BaseModel):
     secret_key: SecretStr | None = Field(default=None, description="Required unless debug.")
     debug: bool = False
     allowed_hosts: list[str] = ["127.0.0.1", "localhost"]
+    behind_tls_proxy: bool = Field(
+        default=False,
+        description="Behind a proxy that ends TLS and sets X-Forwarded-Proto (an ingress): "
+        "absolute URLs the API builds (private downloads) then start with https.",
+    )
 
 
 class DagsterConfig(BaseModel):

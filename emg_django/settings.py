@@ -51,6 +51,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+if EMG_CONFIG.django.behind_tls_proxy:
+    # Only behind a proxy that sets (or strips) this header itself: clients could forge it.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 ROOT_URLCONF = "emg_django.urls"
 WSGI_APPLICATION = "emg_django.wsgi.application"
 

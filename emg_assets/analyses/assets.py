@@ -37,7 +37,7 @@ from emg_assets.ena.assets import ena_assemblies, ena_read_runs
 from emg_assets.ena.ingest import study_of
 from emg_assets.metadata import markdown_table
 from emg_assets.partitions import ena_studies, validate_study_key
-from emg_django.analyses.choices import AnalysisStatus, PipelineVersion, analysis_job_name
+from emg_django.analyses.choices import AnalysisStatus, PipelineVersion
 from emg_django.analyses.models import Biome, Study
 from slurm_resource import SlurmResource
 
@@ -305,21 +305,3 @@ def study_summary(
 
 
 ANALYSIS_ASSETS = (*PIPELINE_ASSETS.values(), study_summary)
-
-#: One job per pipeline, tagged so dagster.yaml's tag limit applies per pipeline.
-pipeline_jobs = [
-    dg.define_asset_job(
-        analysis_job_name(name),
-        selection=dg.AssetSelection.assets(asset, study_summary),
-        tags={PIPELINE_TAG: name.value},
-        description=f"Run the {PIPELINES[name].title} pipeline on a study and summarise it.",
-    )
-    for name, asset in PIPELINE_ASSETS.items()
-]
-analyse_study_job = dg.define_asset_job(
-    "analyse_study",
-    selection=dg.AssetSelection.assets(*ANALYSIS_ASSETS),
-    tags={PIPELINE_TAG: "all"},
-    description="Run every analysis pipeline that applies to a study, then summarise it.",
-)
-ANALYSIS_JOBS = (*pipeline_jobs, analyse_study_job)

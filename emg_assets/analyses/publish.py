@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from emg_django.core.paths import published_dir
 from slurm_resource import JobSpec
 
 #: A study's published results, relative to the public/private root.
@@ -19,8 +20,10 @@ STUDY_DIR_PREFIX_LENGTH = 7
 
 
 def study_results_dir(study_results_dir: str, study_key: str) -> str:
-    """The study's results dir relative to the results root (``PRJEB41/PRJEB41657`` style)."""
-    return study_results_dir.strip("/") or f"{study_key[:STUDY_DIR_PREFIX_LENGTH]}/{study_key}"
+    """The study's results dir relative to the results root (``PRJEB41/PRJEB41657`` style): the
+    recorded one, or the default for a study not published yet."""
+    recorded = published_dir(study_results_dir)
+    return recorded or f"{study_key[:STUDY_DIR_PREFIX_LENGTH]}/{study_key}"
 
 
 def analysis_results_dir(study_dir: str, version: str, pipeline: str, accession: str) -> str:
@@ -30,8 +33,13 @@ def analysis_results_dir(study_dir: str, version: str, pipeline: str, accession:
 
 @dataclass(frozen=True)
 class Move:
+    """A dir to move. A publish (``merge=False``) replaces the destination: a re-run analysis is
+    republished whole. A privacy move (``merge=True``) keeps what the destination holds (it may
+    be newer: published there after the study's privacy changed) and adds what it lacks."""
+
     source: Path
     destination: Path
+    merge: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,18 +50,50 @@ class Prune:
     tree: Path
     root: Path
 
+    def __post_init__(self) -> None:
+        if self.root not in self.tree.parents:
+            raise ValueError(f"{self.tree} is not under {self.root}: nothing to prune there")
 
-def move_script(moves: list[Move], prune: Sequence[Prune] = ()) -> str:
-    """The bash script moving each source dir to its destination (idempotent)."""
-    lines = ["set -eu"]
+
+def _replace(src: str, dst: str, partial: str) -> str:
+    return (
+        f"if [ -d {src} ]; then rm -rf {partial}; cp -a {src} {partial}; "
+        f"rm -rf {dst}; mv {partial} {dst}; rm -rf {src}; fi"
+    )
+
+
+def _merge(src: str, dst: str, partial: str) -> str:
+    # Each file the destination lacks is copied under a temporary name, then renamed: a killed
+    # job leaves no half-written file under a real name, and its rerun carries on.
+    add_missing = (
+        f"(cd {src} && find . ! -type d -print0) | while IFS= read -r -d '' f; do "
+        f'if [ ! -e {dst}/"$f" ] && [ ! -L {dst}/"$f" ]; then '
+        f'mkdir -p "$(dirname {dst}/"$f")"; cp -a {src}/"$f" {dst}/"$f.partial"; '
+        f'mv {dst}/"$f.partial" {dst}/"$f"; fi; done'
+    )
+    return (
+        f"if [ -d {src} ]; then if [ -d {dst} ]; then {add_missing}; "
+        f"else rm -rf {partial}; cp -a {src} {partial}; mv {partial} {dst}; fi; rm -rf {src}; fi"
+    )
+
+
+def move_script(moves: list[Move], prune: Sequence[Prune] = (), lock: Path | None = None) -> str:
+    """The bash script moving each source dir to its destination (idempotent).
+
+    :param lock: a dir whose lock the script holds while it works (when the dir exists), so
+        that two jobs moving the same files (a rerun while the first still runs) take turns.
+    """
+    lines = ["set -euo pipefail"]
+    if lock is not None:
+        quoted = shlex.quote(str(lock))
+        lines.append(f"if [ -d {quoted} ]; then exec 9<{quoted}; flock 9; fi")
     for move in sorted(moves, key=lambda m: str(m.destination)):
         src = shlex.quote(str(move.source))
         dst = shlex.quote(str(move.destination))
         partial = shlex.quote(f"{move.destination}.partial")
         lines += [
             f"mkdir -p {shlex.quote(str(move.destination.parent))}",
-            f"if [ -d {src} ]; then rm -rf {partial}; cp -a {src} {partial}; "
-            f"rm -rf {dst}; mv {partial} {dst}; rm -rf {src}; fi",
+            (_merge if move.merge else _replace)(src, dst, partial),
             f"test -d {dst} || {{ echo 'missing after move: '{dst} >&2; exit 1; }}",
             f"echo published {dst}",
         ]
@@ -73,11 +113,12 @@ def datamover_spec(
     partition: str,
     time_limit_minutes: int = 120,
     prune: Sequence[Prune] = (),
+    lock: Path | None = None,
 ) -> JobSpec:
     """The Slurm job publishing ``moves`` (its hash covers the moves: a rerun reattaches)."""
     return JobSpec(
         name=name,
-        script=move_script(list(moves.values()), prune),
+        script=move_script(list(moves.values()), prune, lock),
         partition=partition,
         time_limit_minutes=time_limit_minutes,
         memory_mb=1024,

@@ -19,6 +19,7 @@ from typing import Any
 import dagster as dg
 from django.db import close_old_connections
 
+from emg_assets.analyses.assets import study_summary
 from emg_assets.analyses.publish import Move, Prune, datamover_spec, study_results_dir
 from emg_assets.analyses.settings import AnalysisPipelines
 from emg_assets.analyses.summary import SUMMARY_DIR
@@ -26,6 +27,7 @@ from emg_assets.ena.assets import ena_study
 from emg_assets.ena.ingest import study_of
 from emg_assets.partitions import ena_studies, validate_study_key
 from emg_django.analyses.models import Analysis, Study
+from emg_django.core.paths import published_dir
 from slurm_resource import SlurmResource
 
 GROUP = "analyses"
@@ -35,27 +37,33 @@ MOVED = "dirs_moved"
 def misplaced_results(study: Study, study_key: str, pipelines: AnalysisPipelines) -> list[Move]:
     """The moves bringing the study's published results that sit under the root of the other
     privacy to the root of its own: each published analysis dir and the study summaries, one by
-    one (the right root may already hold newer results of the study, which stay)."""
+    one, merged into what the right root may already hold (newer results of the study stay)."""
     here = pipelines.results_root(study.is_private)
     there = pipelines.results_root(not study.is_private)
     study_dir = study_results_dir(study.results_dir, study_key)
-    if not (there / study_dir).is_dir():
+    if here.resolve() == there.resolve() or not (there / study_dir).is_dir():
         return []  # the usual case: one stat, no query
-    published = (
-        Analysis.objects.filter(study=study)
-        .exclude(results_dir="")
-        .exclude(results_dir__startswith="/")  # still in the work area: not published yet
-        .values_list("results_dir", flat=True)
-    )
-    relative = sorted({f"{study_dir}/{SUMMARY_DIR}", *published})
-    return [Move(there / path, here / path) for path in relative if (there / path).is_dir()]
+    dirs = {f"{study_dir}/{SUMMARY_DIR}"}
+    for results_dir in Analysis.objects.filter(study=study).values_list("results_dir", flat=True):
+        published = published_dir(results_dir)  # None: still in the work area, or not trusted
+        if published is not None and published.startswith(f"{study_dir}/"):
+            dirs.add(published)
+    return [
+        Move(there / path, here / path, merge=True)
+        for path in sorted(dirs)
+        if (there / path).is_dir()
+    ]
 
 
 @dg.asset(
     partitions_def=ena_studies,
     group_name=GROUP,
-    deps=[ena_study],
+    # After the ingest (privacy) and, in analysis runs, after publishing and summarising.
+    deps=[ena_study, study_summary],
     kinds={"slurm"},
+    # Not in the "slurm" pool: most runs have nothing to move, and would wait there behind
+    # analysis steps that hold the pool for hours.
+    retry_policy=dg.RetryPolicy(max_retries=2, delay=60),
     description="The study's published results sit under the results dir of its current "
     "privacy: when ENA releases a private study, its results move from the private dir to the "
     "public one (a datamover job), and back if ENA hides a public study. Nothing to move, no job.",
@@ -67,7 +75,9 @@ def results_privacy(
     close_old_connections()
     study = study_of(key)
     if study is None:
-        raise dg.Failure(f"study {key} is not mirrored yet: materialise ena_study first")
+        raise dg.Failure(
+            f"study {key} is not mirrored yet: materialise ena_study first", allow_retries=False
+        )
     moves = misplaced_results(study, key, pipelines)
     metadata: dict[str, Any] = {
         "mgys_accession": study.accession,
@@ -78,12 +88,13 @@ def results_privacy(
         return dg.MaterializeResult(metadata=metadata)
     close_old_connections()  # the job may run for minutes: no connection left idle meanwhile
     there = pipelines.results_root(not study.is_private)
-    left_behind = Prune(there / study_results_dir(study.results_dir, key), root=there)
+    source = there / study_results_dir(study.results_dir, key)
     spec = datamover_spec(
         f"results-privacy-{key}",
         dict(enumerate(moves)),
         slurm.datamover_partition,
-        prune=[left_behind],
+        prune=[Prune(source, root=there)],
+        lock=source,  # a rerun's job (other moves left, another name) waits for the first
     )
     result = slurm.run(spec, context=context, raise_on_failure=False)
     to = "private" if study.is_private else "public"

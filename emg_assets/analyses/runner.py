@@ -271,7 +271,9 @@ def publish(
         .filter(status=S.ANNOTATIONS_IMPORTED, results_dir__startswith="/")
         .select_related(_subject_field(pipeline))
     )
-    root = pipelines.results_root(study.is_private)
+    # Read now, not when the step started hours ago: ENA may have released the study since.
+    is_private = Study.objects.values_list("is_private", flat=True).get(pk=study.pk)
+    root = pipelines.results_root(is_private)
     moves: dict[int, Move] = {}
     relative: dict[int, str] = {}
     for analysis in unpublished:

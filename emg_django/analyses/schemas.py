@@ -21,7 +21,11 @@ class DownloadFileIndex(_Strict):
 class DownloadFile(_Strict):
     """One downloadable result file of a study or an analysis."""
 
-    alias: str = Field(min_length=1, description="File name as served.")
+    alias: str = Field(
+        min_length=1,
+        pattern=r"^[^/\x00-\x1f]+$",
+        description="File name as served (one URL path segment: no '/').",
+    )
     path: str = Field(min_length=1, description="Path relative to the object's results dir.")
     file_type: DownloadFileType
     download_type: DownloadType

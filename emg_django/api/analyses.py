@@ -7,7 +7,8 @@ from typing import Literal
 
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTransform
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from ninja import Query, Router
 from pydantic import Field
 
@@ -207,9 +208,7 @@ def list_analysis_annotations_of_type(
     "results host; a private one is served to its Webin owner (bearer token) or an admin.",
     openapi_extra=DOWNLOAD_RESPONSES,
 )
-def get_analysis_download(
-    request: HttpRequest, accession: str, alias: str
-) -> HttpResponse | FileResponse:
+def get_analysis_download(request: HttpRequest, accession: str, alias: str) -> HttpResponseBase:
     pk = parse_mgnify(MGnifyPrefix.ANALYSIS, accession)
     what = f"analysis {analysis_accession(pk)}"
     row = first_row(visible(Analysis, request).filter(pk=pk), DOWNLOAD_COLUMNS, what)

@@ -10,21 +10,20 @@ for the length of a large download) or streams it itself.
 
 from __future__ import annotations
 
+import io
 import logging
-import mimetypes
-import posixpath
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 
 from emg_django.api.accessions import shown
 from emg_django.api.errors import not_found
 from emg_django.config import get_config
+from emg_django.core.paths import file_under, published_dir
 
 logger = logging.getLogger(__name__)
 
@@ -50,73 +49,60 @@ DOWNLOAD_RESPONSES = {
 }
 
 
-def public_url(results_dir: str, path: str) -> str:
-    """The URL of a public file: ``<public_url>/<results_dir>/<path>``."""
-    base = get_config().results.public_url.rstrip("/")
-    return "/".join([base, *(part for part in (results_dir.strip("/"), path.lstrip("/")) if part)])
+def public_url(relative: str) -> str:
+    """The URL of the public file ``relative`` (to the results root) on the results host."""
+    return f"{get_config().results.public_url.rstrip('/')}/{quote(relative)}"
+
+
+def _file_of(row: Row, entry: Row) -> str | None:
+    """The file of a download entry, relative to the results root; ``None`` while the object's
+    results are not published (or when its path would leave the object's results dir)."""
+    directory = published_dir(row["results_dir"])
+    return None if directory is None else file_under(directory, entry[PATH])
 
 
 def download_items(request: HttpRequest, row: Row, route: str, accession: str) -> list[Row]:
     """The download entries of a study or analysis ``row`` (:data:`DOWNLOAD_COLUMNS`) with their
-    URL, without their internal path.
+    URL, without their internal path. Files not published yet are not listed: they have no URL.
 
     :param route: URL name (in the ``api`` namespace) of the route serving the object's files,
         for a private object.
     """
-    url_of: Callable[[Row], str]
-    if row["is_private"]:
-
-        def url_of(entry: Row) -> str:
+    items = []
+    for entry in row["downloads"] or []:
+        relative = _file_of(row, entry)
+        if relative is None or "/" in entry[ALIAS]:  # an alias is one URL path segment
+            continue
+        if row["is_private"]:
             kwargs = {"accession": accession, ALIAS: entry[ALIAS]}
-            return request.build_absolute_uri(reverse(f"api:{route}", kwargs=kwargs))
-
-    else:
-
-        def url_of(entry: Row) -> str:
-            return public_url(row["results_dir"], entry[PATH])
-
-    return [
-        {**{key: value for key, value in entry.items() if key != PATH}, "url": url_of(entry)}
-        for entry in row["downloads"] or []
-    ]
+            url = request.build_absolute_uri(reverse(f"api:{route}", kwargs=kwargs))
+        else:
+            url = public_url(relative)
+        items.append({**{key: value for key, value in entry.items() if key != PATH}, "url": url})
+    return items
 
 
-def _private_path(results_dir: str, path: str, what: str) -> str:
-    """The file's path relative to ``private_dir``; never outside the object's results dir.
-
-    :raises HttpError: 404 when the object is not published (its results dir is still the
-        absolute work dir of its pipeline run) or the path leaves its results dir.
-    """
-    directory = posixpath.normpath(results_dir.strip())
-    relative = posixpath.normpath(posixpath.join(directory, path.lstrip("/")))
-    escapes = relative == ".." or relative.startswith("../")
-    if not results_dir.strip() or posixpath.isabs(directory) or escapes:
-        raise not_found(f"{what}: its results are not published")
-    if directory != "." and not relative.startswith(directory + "/"):
-        raise not_found(f"{what}: its results are not published")
-    return relative
-
-
-def download_response(row: Row, alias: str, what: str) -> HttpResponse | FileResponse:
+def download_response(row: Row, alias: str, what: str) -> HttpResponseBase:
     """The answer to a download of ``alias`` of the visible object ``row``
     (:data:`DOWNLOAD_COLUMNS`): a redirect to a public file, or the private file itself.
 
     :param what: the object, for messages (``analysis MGYA00000001``).
-    :raises HttpError: 404 for an unknown alias or a file that is not there.
+    :raises HttpError: 404 for an unknown alias, unpublished results or a missing file.
     """
     entry = next((item for item in row["downloads"] or [] if item[ALIAS] == alias), None)
     if entry is None:
         raise not_found(f"{what} has no download {shown(alias)}")
+    relative = _file_of(row, entry)
+    if relative is None:
+        raise not_found(f"{what}: its results are not published")
     if not row["is_private"]:
-        return HttpResponseRedirect(public_url(row["results_dir"], entry[PATH]))
-    relative = _private_path(row["results_dir"], entry[PATH], what)
+        return HttpResponseRedirect(public_url(relative))
     results = get_config().results
-    response: HttpResponse | FileResponse
     if results.private_accel_redirect:
-        content_type, _ = mimetypes.guess_type(alias)
-        response = HttpResponse(content_type=content_type or "application/octet-stream")
+        # Headers as for the file itself (type, encoding, name); nginx sends the body.
+        response = FileResponse(io.BytesIO(), as_attachment=True, filename=alias)
         response[ACCEL_REDIRECT] = results.private_accel_redirect + quote(relative)
-        response["Content-Disposition"] = content_disposition_header(True, alias) or "attachment"
+        del response["Content-Length"]
     else:
         file = _open(results.private_dir / relative, what)
         response = FileResponse(file, as_attachment=True, filename=alias)

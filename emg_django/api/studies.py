@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from ninja import Query, Router
 from pydantic import Field
 
@@ -152,9 +153,7 @@ def get_study(request: HttpRequest, accession: str) -> dict:
     "or an admin.",
     openapi_extra=DOWNLOAD_RESPONSES,
 )
-def get_study_download(
-    request: HttpRequest, accession: str, alias: str
-) -> HttpResponse | FileResponse:
+def get_study_download(request: HttpRequest, accession: str, alias: str) -> HttpResponseBase:
     pk = parse_mgnify(MGnifyPrefix.STUDY, accession)
     what = f"study {study_accession(pk)}"
     row = first_row(visible(Study, request).filter(pk=pk), DOWNLOAD_COLUMNS, what)

@@ -14,9 +14,11 @@ setup_django()
 
 import dagster as dg  # noqa: E402
 
-from emg_assets.analyses.assets import ANALYSIS_ASSETS, ANALYSIS_JOBS  # noqa: E402
+from emg_assets.analyses.assets import ANALYSIS_ASSETS  # noqa: E402
+from emg_assets.analyses.results_privacy import results_privacy  # noqa: E402
 from emg_assets.analyses.settings import AnalysisPipelines  # noqa: E402
 from emg_assets.ena.assets import INGEST_ASSETS  # noqa: E402
+from emg_assets.jobs import ANALYSIS_JOBS  # noqa: E402
 from emg_assets.resources import ena_client  # noqa: E402
 from emg_django.config import get_config  # noqa: E402
 from slurm_resource import SlurmResource  # noqa: E402
@@ -24,7 +26,7 @@ from slurm_resource import SlurmResource  # noqa: E402
 _spec = json.loads(os.environ["EMG_TEST_CODE_LOCATION"])
 
 defs = dg.Definitions(
-    assets=[*INGEST_ASSETS, *ANALYSIS_ASSETS],
+    assets=[*INGEST_ASSETS, *ANALYSIS_ASSETS, results_privacy],
     jobs=list(ANALYSIS_JOBS),
     resources={
         "ena": ena_client(get_config()),

@@ -61,3 +61,16 @@ def test_invalid_values_name_the_variable(
     clean_env.setenv(variable, value)
     with pytest.raises(ConfigError, match=variable):
         load_config()
+
+
+@pytest.mark.parametrize(
+    "public, private",
+    [("/srv/results", "/srv/results"), ("/srv/results", "/srv/results/private"),
+     ("/srv/results/public", "/srv/results")],
+)  # fmt: skip
+def test_results_roots_are_separate(public: str, private: str) -> None:
+    from emg_django.config import ResultsConfig
+
+    with pytest.raises(ValueError, match="separate dirs"):
+        ResultsConfig(public_dir=Path(public), private_dir=Path(private))
+    assert ResultsConfig(public_dir=Path("/srv/pub"), private_dir=Path("/srv/priv"))

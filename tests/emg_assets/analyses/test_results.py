@@ -247,3 +247,65 @@ def test_move_script_prunes_what_the_moves_left_behind(tmp_path: Path) -> None:
     (sibling / "b.txt").unlink()
     subprocess.run(["bash", "-c", move_script([], [Prune(sibling, root=private)])], check=True)
     assert private.is_dir() and not list(private.iterdir())  # emptied up to, not including, root
+
+
+def test_a_privacy_move_merges_into_what_the_destination_holds(tmp_path: Path) -> None:
+    import subprocess
+
+    source, destination = tmp_path / "private" / "MGYA1", tmp_path / "public" / "MGYA1"
+    (source / "qc").mkdir(parents=True)
+    (source / "qc" / "a.txt").write_text("old a")
+    (source / "qc" / "b.txt").write_text("b")
+    (destination / "qc").mkdir(parents=True)
+    (destination / "qc" / "a.txt").write_text("new a")  # published here since: newer
+    (destination / "qc" / "b.txt.partial").write_text("half")  # left by a killed copy
+    script = move_script([Move(source, destination, merge=True)])
+    for _ in range(2):
+        subprocess.run(["bash", "-c", script], check=True, capture_output=True)
+        assert (destination / "qc" / "a.txt").read_text() == "new a"
+        assert (destination / "qc" / "b.txt").read_text() == "b"
+        assert not (destination / "qc" / "b.txt.partial").exists() and not source.exists()
+
+
+def test_a_failing_merge_stops_before_removing_its_source(tmp_path: Path) -> None:
+    import subprocess
+
+    source, destination = tmp_path / "private" / "MGYA1", tmp_path / "public" / "MGYA1"
+    (source / "qc").mkdir(parents=True)
+    (source / "qc" / "a.txt").write_text("a")
+    destination.mkdir(parents=True)
+    (destination / "qc").write_text("a file where the source has a dir")
+    script = move_script([Move(source, destination, merge=True)])
+    done = subprocess.run(["bash", "-c", script], capture_output=True, check=False)
+    assert done.returncode != 0
+    assert (source / "qc" / "a.txt").read_text() == "a"
+
+
+def test_two_movers_of_the_same_files_take_turns(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import subprocess
+    import time
+
+    lock = tmp_path / "private" / "PRJEB1"
+    source, destination = lock / "MGYA1", tmp_path / "public" / "PRJEB1" / "MGYA1"
+    source.mkdir(parents=True)
+    (source / "a.txt").write_text("a")
+    script = move_script([Move(source, destination, merge=True)], lock=lock)
+    descriptor = os.open(lock, os.O_RDONLY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)  # another mover holds the study
+    mover = subprocess.Popen(["bash", "-c", script])
+    try:
+        time.sleep(1.0)
+        assert mover.poll() is None and (source / "a.txt").exists()
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        os.close(descriptor)
+    assert mover.wait(timeout=30) == 0
+    assert (destination / "a.txt").read_text() == "a" and not source.exists()
+
+
+@pytest.mark.parametrize("tree, root", [("/r", "/r"), ("/r/a", "/s"), ("/r", "/r/a")])
+def test_prune_only_below_its_root(tree: str, root: str) -> None:
+    with pytest.raises(ValueError, match="is not under"):
+        Prune(Path(tree), root=Path(root))

@@ -53,8 +53,9 @@ def _moved(result: dg.ExecuteInProcessResult) -> int:
     return _privacy_metadata(result)[MOVED]
 
 
-def _files(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+def _files(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` (relative path → content)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 @pytest.fixture
@@ -129,12 +130,17 @@ def test_a_released_studys_results_move_to_the_public_dir_once(
     still_private = _materialize(instance, resources, key, ena_ingest_job.selection)
     assert _moved(still_private) == 0 and _files(private) == published
 
+    # One summary was already rewritten under the public dir (a newer one: it must stay).
+    newer = next(path for path in published if "/study-summaries/" in path)
+    (public / newer).parent.mkdir(parents=True)
+    (public / newer).write_bytes(b"newer summary\n")
+
     # ENA releases the study: the sync's re-ingest (the ena_ingest job) moves every result dir.
     fake_ena.set_public(key)
     released = _materialize(instance, resources, key, ena_ingest_job.selection)
     assert not Study.objects.get().is_private
     assert _moved(released) == len(analyses) + 1  # the analyses and the study summaries
-    assert _files(public) == published
+    assert _files(public) == {**published, newer: b"newer summary\n"}
     assert not list(private.iterdir()), "empty dirs are pruned from the private dir"
     detail = client.get(f"{API}analyses/{analysis.accession}").json()
     public_download = next(d for d in detail["downloads"] if d["alias"] == download["alias"])

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from django.db import connection
 
 from emg_django.analyses.models import Analysis, Study
 from emg_django.config import ResultsConfig, get_config
@@ -59,7 +62,6 @@ def test_a_private_analysis_lists_api_urls_that_serve_its_owner(
     [download] = detail["downloads"]
     route = url(f"analyses/{analysis.accession}/downloads/{entry['alias']}")
     assert download["url"] == f"http://testserver{route}"
-    assert "path" not in download
 
     response = client.get(route, headers=bearer(OWNER))
     assert response.status_code == 200
@@ -179,12 +181,18 @@ def test_a_path_outside_the_objects_published_results_is_never_served(
     }
 
 
+@pytest.fixture
+def accel(results: ResultsConfig, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Private files are handed to nginx under this internal prefix."""
+    prefix = "/private/"
+    update = {"private_accel_redirect": prefix}
+    monkeypatch.setattr(get_config(), "results", results.model_copy(update=update))
+    return prefix
+
+
 def test_with_an_accel_prefix_the_front_server_sends_the_file(
-    client, world: World, results: ResultsConfig, monkeypatch: pytest.MonkeyPatch
+    client, world: World, accel: str
 ) -> None:
-    monkeypatch.setattr(
-        get_config(), "results", results.model_copy(update={"private_accel_redirect": "/private/"})
-    )
     study = world.private.study
     Study.objects.filter(pk=study.pk).update(
         downloads=[make_download("PRJEB3001 summary.tsv", path="study-summaries/a b.tsv")]
@@ -193,8 +201,8 @@ def test_with_an_accel_prefix_the_front_server_sends_the_file(
         url(f"studies/{study.accession}/downloads/PRJEB3001 summary.tsv"), headers=bearer(OWNER)
     )
     assert response.status_code == 200
-    assert response["X-Accel-Redirect"] == f"/private/{study.results_dir}/study-summaries/a%20b.tsv"
-    assert response.content == b""  # the file does not go through the API
+    assert response["X-Accel-Redirect"] == f"{accel}{study.results_dir}/study-summaries/a%20b.tsv"
+    assert _body(response) == b""  # the file does not go through the API
     assert response["Content-Type"] == TSV
     assert response["Content-Disposition"] == 'attachment; filename="PRJEB3001 summary.tsv"'
     assert response["Cache-Control"] == "private, no-store"
@@ -210,3 +218,76 @@ def test_the_accel_prefix_is_an_internal_path(value: str, expected: str | None) 
 def test_an_accel_prefix_that_is_not_a_path_is_refused() -> None:
     with pytest.raises(ValueError, match="internal URL path"):
         ResultsConfig(private_accel_redirect="https://files.example.org/")
+
+
+def test_public_urls_are_percent_encoded_and_redirects_match(
+    client, world: World, results: ResultsConfig
+) -> None:
+    analysis = world.public.run_analysis
+    Analysis.objects.filter(pk=analysis.pk).update(
+        downloads=[make_download("Ünïcode #1 100%.tsv", path="qc/Ünïcode #1 100%.tsv")]
+    )
+    [download] = client.get(url(f"analyses/{analysis.accession}")).json()["downloads"]
+    encoded = "qc/%C3%9Cn%C3%AFcode%20%231%20100%25.tsv"
+    assert download["url"] == f"{PUBLIC_URL}/{analysis.results_dir}/{encoded}"
+    alias = quote("Ünïcode #1 100%.tsv")
+    response = client.get(url(f"analyses/{analysis.accession}/downloads/{alias}"))
+    assert response.status_code == 302 and response["Location"] == download["url"]
+
+
+@pytest.mark.parametrize("results_dir", ["", ".", "/work/results-work/chunk-1/out", "../x"])
+def test_unpublished_results_list_no_downloads_and_serve_none(
+    client, world: World, results: ResultsConfig, results_dir: str
+) -> None:
+    for tree, headers in ((world.public, {}), (world.private, bearer(OWNER))):
+        analysis = tree.run_analysis
+        Analysis.objects.filter(pk=analysis.pk).update(results_dir=results_dir)
+        detail = client.get(url(f"analyses/{analysis.accession}"), headers=headers).json()
+        assert detail["downloads"] == []
+        alias = analysis.downloads[0]["alias"]
+        response = client.get(
+            url(f"analyses/{analysis.accession}/downloads/{alias}"), headers=headers
+        )
+        assert response.status_code == 404
+        assert response.json() == {
+            "detail": f"analysis {analysis.accession}: its results are not published"
+        }
+
+
+def test_an_alias_must_be_one_path_segment() -> None:
+    from pydantic import ValidationError
+
+    from emg_django.analyses.schemas import DownloadFile
+
+    with pytest.raises(ValidationError, match="alias"):
+        DownloadFile.model_validate(make_download("taxonomy/ERR1_SSU.tsv"))
+
+
+def test_a_stored_alias_with_a_slash_is_left_out_not_a_500(
+    client, world: World, results: ResultsConfig
+) -> None:
+    analysis = world.private.run_analysis
+    good = make_download("ERR30011_SILVA-SSU.tsv")
+    # Written around the schema, as an older row or a hand edit could be.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Analysis._meta.db_table} SET downloads = %s WHERE id = %s",
+            [json.dumps([good, {**good, "alias": "a/b.tsv"}]), analysis.pk],
+        )
+    response = client.get(url(f"analyses/{analysis.accession}"), headers=bearer(OWNER))
+    assert response.status_code == 200
+    assert [d["alias"] for d in response.json()["downloads"]] == ["ERR30011_SILVA-SSU.tsv"]
+
+
+def test_compressed_files_keep_their_type_through_nginx(client, world: World, accel: str) -> None:
+    analysis = world.private.run_analysis
+    Analysis.objects.filter(pk=analysis.pk).update(
+        downloads=[make_download("ERR1.fasta.gz", path="seq/ERR1.fasta.gz")]
+    )
+    response = client.get(
+        url(f"analyses/{analysis.accession}/downloads/ERR1.fasta.gz"), headers=bearer(OWNER)
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/gzip"
+    assert response["X-Accel-Redirect"] == f"{accel}{analysis.results_dir}/seq/ERR1.fasta.gz"
+    assert "Content-Length" not in response  # nginx sets the file's
