@@ -25,6 +25,7 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
 	# The django-stubs plugin imports the settings: debug allows them without secrets.

@@ -30,7 +30,9 @@ DEFAULT_SERVER_URL = "postgresql://postgres@127.0.0.1:5432"
 
 def check_db_name(name: str) -> str:
     if not name.startswith(DB_PREFIX) or not re.fullmatch(r"[a-z0-9_]+", name):
-        raise SystemExit(f"database name {name!r} must start with {DB_PREFIX!r} (lower case, digits, _)")
+        raise SystemExit(
+            f"database name {name!r} must start with {DB_PREFIX!r} (lower case, digits, _)"
+        )
     return name
 
 
@@ -117,7 +119,9 @@ class FakeENAProcess:
             line = self.process.stdout.readline()
             if not line:
                 err = self.process.stderr.read() if self.process.stderr else ""
-                raise RuntimeError(f"the fake ENA exited before serving:\n{''.join(self.lines)}{err}")
+                raise RuntimeError(
+                    f"the fake ENA exited before serving:\n{''.join(self.lines)}{err}"
+                )
             self.lines.append(line)
             if match := re.search(r"data loaded in ([\d.]+)s", line):
                 self.loaded_seconds = float(match.group(1))
@@ -192,8 +196,14 @@ class Row:
 class Table:
     rows: list[Row] = field(default_factory=list)
 
-    def add(self, phase: str, seconds: float, rows: int | None = None, note: str = "",
-            rss: float | None = None) -> Row:
+    def add(
+        self,
+        phase: str,
+        seconds: float,
+        rows: int | None = None,
+        note: str = "",
+        rss: float | None = None,
+    ) -> Row:
         row = Row(phase, seconds, rows, peak_rss_mb() if rss is None else rss, note)
         self.rows.append(row)
         print(f"  … {phase}: {seconds:.2f} s" + (f" ({note})" if note else ""), flush=True)
@@ -203,28 +213,37 @@ class Table:
         header = ("phase", "seconds", "rows", "rows/s", "peak RSS MB", "note")
         lines = [header]
         for row in self.rows:
-            lines.append((
-                row.phase,
-                f"{row.seconds:.2f}",
-                "-" if row.rows is None else f"{row.rows:,}",
-                row.rate,
-                "-" if row.peak_rss_mb is None else f"{row.peak_rss_mb:.0f}",
-                row.note,
-            ))
+            lines.append(
+                (
+                    row.phase,
+                    f"{row.seconds:.2f}",
+                    "-" if row.rows is None else f"{row.rows:,}",
+                    row.rate,
+                    "-" if row.peak_rss_mb is None else f"{row.peak_rss_mb:.0f}",
+                    row.note,
+                )
+            )
         widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
         out = []
         for index, line in enumerate(lines):
-            out.append("  ".join(cell.ljust(widths[i]) if i in (0, 5) else cell.rjust(widths[i])
-                                 for i, cell in enumerate(line)).rstrip())
+            out.append(
+                "  ".join(
+                    cell.ljust(widths[i]) if i in (0, 5) else cell.rjust(widths[i])
+                    for i, cell in enumerate(line)
+                ).rstrip()
+            )
             if index == 0:
                 out.append("  ".join("-" * w for w in widths))
         return "\n".join(out)
 
 
-def verdict(name: str, value: float, target: float, unit: str, higher_is_better: bool = False) -> str:
+def verdict(
+    name: str, value: float, target: float, unit: str, higher_is_better: bool = False
+) -> str:
     ok = value >= target if higher_is_better else value <= target
     sign = "≥" if higher_is_better else "≤"
-    return f"  {'PASS' if ok else 'MISS'}  {name}: {value:,.2f} {unit} (target {sign} {target:g} {unit})"
+    verdict = "PASS" if ok else "MISS"
+    return f"  {verdict}  {name}: {value:,.2f} {unit} (target {sign} {target:g} {unit})"
 
 
 class Timer:

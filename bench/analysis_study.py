@@ -42,9 +42,16 @@ def _make_study(n_runs: int):  # noqa: ANN202 - Django models, imported late
     for index in range(n_runs):
         sample = make_sample(study, f"SAMEA70{index:05d}")
         run = f"ERR70{index:05d}"
-        make_run(study, sample, run, "AMPLI", library_layout="PAIRED", fastq_files=[
-            {"url": f"ftp.sra.ebi.ac.uk/vol1/fastq/{run}_{n}.fastq.gz"} for n in (1, 2)
-        ])
+        make_run(
+            study,
+            sample,
+            run,
+            "AMPLI",
+            library_layout="PAIRED",
+            fastq_files=[
+                {"url": f"ftp.sra.ebi.ac.uk/vol1/fastq/{run}_{n}.fastq.gz"} for n in (1, 2)
+            ],
+        )
     return study
 
 
@@ -60,10 +67,29 @@ def bench_import(study, base: Path) -> float:  # noqa: ANN001
     statuses.ensure_analyses(study, AMPLICON, PipelineVersion.V6, runs)
     analyses = list(statuses.analyses_of(study, AMPLICON, "V6").select_related("run"))
     chunk = write_chunk(base, "PRJEB7000001", AMPLICON, [subject_row(AMPLICON, r) for r in runs])
-    subprocess.run([str(NEXTFLOW_STANDIN), "run", "ebi-metagenomics/amplicon-pipeline", "-r", "v6",
-                    "-profile", "x", "-work-dir", str(chunk.nextflow_work), "--input",
-                    str(chunk.samplesheet), "--outdir", str(chunk.outdir), "-with-trace",
-                    str(chunk.trace), "-ansi-log", "false"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(NEXTFLOW_STANDIN),
+            "run",
+            "ebi-metagenomics/amplicon-pipeline",
+            "-r",
+            "v6",
+            "-profile",
+            "x",
+            "-work-dir",
+            str(chunk.nextflow_work),
+            "--input",
+            str(chunk.samplesheet),
+            "--outdir",
+            str(chunk.outdir),
+            "-with-trace",
+            str(chunk.trace),
+            "-ansi-log",
+            "false",
+        ],
+        check=True,
+        capture_output=True,
+    )
     statuses.mark_running(a.pk for a in analyses)
 
     class _Job:
@@ -95,43 +121,66 @@ def bench_slurm(study, base: Path, slurm_conf: str, chunk_size: int, sample_seco
     # The stand-in finishes a sample at once; real pipelines take minutes to hours per sample.
     env = {"NEXTFLOW_STANDIN_SLEEP": str(sample_seconds)} if sample_seconds else {}
     pipelines = pipelines_resource(base / "results", chunk_size=chunk_size, env=env)
-    slurm = SlurmResource(transport="local", slurm_conf=slurm_conf, work_dir=str(base / "slurm"),
-                          poll_interval_seconds=1.0)
+    slurm = SlurmResource(
+        transport="local",
+        slurm_conf=slurm_conf,
+        work_dir=str(base / "slurm"),
+        poll_interval_seconds=1.0,
+    )
     with dg.instance_for_test() as instance:
         add_study_partitions(instance, ["PRJEB7000001"])
         with Timer() as timer:
             result = dg.materialize(
-                list(ANALYSIS_ASSETS), selection=[amplicon_analyses], partition_key="PRJEB7000001",
-                instance=instance, resources={"slurm": slurm, "pipelines": pipelines},
+                list(ANALYSIS_ASSETS),
+                selection=[amplicon_analyses],
+                partition_key="PRJEB7000001",
+                instance=instance,
+                resources={"slurm": slurm, "pipelines": pipelines},
                 run_config={"ops": {"amplicon_analyses": {"config": {"chunk_size": chunk_size}}}},
             )
-    meta = {k: v.value for k, v in
-            result.get_asset_materialization_events()[0].materialization.metadata.items()}
+    meta = {
+        k: v.value
+        for k, v in result.get_asset_materialization_events()[0].materialization.metadata.items()
+    }
     ids = meta["slurm_job_ids"]
-    out = subprocess.run(["sacct", "-X", "-P", "-n", "-j", ids, "-o", "Start,End"],
-                         capture_output=True, text=True, check=True,
-                         env={**os.environ, "SLURM_CONF": slurm_conf})
+    out = subprocess.run(
+        ["sacct", "-X", "-P", "-n", "-j", ids, "-o", "Start,End"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "SLURM_CONF": slurm_conf},
+    )
     spans = [line.split("|") for line in out.stdout.split()]
     start = min(dt.datetime.fromisoformat(s) for s, _ in spans)
     end = max(dt.datetime.fromisoformat(e) for _, e in spans)
     jobs = (end - start).total_seconds()
     overhead = timer.seconds - jobs
-    print(f"{meta['analyses_attempted']} runs in {meta['chunks']} chunks, jobs {ids}: "
-          f"{meta['analyses_completed']} imported, {meta['analyses_published']} published")
-    print(f"wall {timer.seconds:.1f} s, jobs' span {jobs:.0f} s (sacct, 1 s resolution), "
-          f"overhead {overhead:.1f} s")
-    print(verdict("platform overhead share of the wall time", 100 * overhead / timer.seconds,
-                  10, "%"))
+    print(
+        f"{meta['analyses_attempted']} runs in {meta['chunks']} chunks, jobs {ids}: "
+        f"{meta['analyses_completed']} imported, {meta['analyses_published']} published"
+    )
+    print(
+        f"wall {timer.seconds:.1f} s, jobs' span {jobs:.0f} s (sacct, 1 s resolution), "
+        f"overhead {overhead:.1f} s"
+    )
+    print(
+        verdict("platform overhead share of the wall time", 100 * overhead / timer.seconds, 10, "%")
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--chunk-size", type=int, default=50)
-    parser.add_argument("--sample-seconds", type=float, default=0.0,
-                        help="seconds the stand-in pipeline spends per sample (0: none)")
-    parser.add_argument("--slurm-conf", default=os.environ.get("SLURM_CONF",
-                                                               "/tmp/emg-slurm-dev/etc/slurm.conf"))
+    parser.add_argument(
+        "--sample-seconds",
+        type=float,
+        default=0.0,
+        help="seconds the stand-in pipeline spends per sample (0: none)",
+    )
+    parser.add_argument(
+        "--slurm-conf", default=os.environ.get("SLURM_CONF", "/tmp/emg-slurm-dev/etc/slurm.conf")
+    )
     args = parser.parse_args()
     url = recreate_database(SERVER, DATABASE)
     base = Path(tempfile.mkdtemp(prefix="emg-bench-analyses-"))

@@ -60,21 +60,45 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--samples", type=int, default=10_000, help="samples of the generated study")
+    parser.add_argument(
+        "--samples", type=int, default=10_000, help="samples of the generated study"
+    )
     parser.add_argument("--runs", type=int, default=20_000, help="runs of the generated study")
-    parser.add_argument("--database", default="emg_bench_ingest",
-                        help="scratch database (dropped and re-created; must start with emg_bench)")
-    parser.add_argument("--server-url", default=DEFAULT_SERVER_URL, help="Postgres server, no database")
-    parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
-    parser.add_argument("--baseline-limit", type=int, default=-1,
-                        help="per-row baseline on the first N samples and their runs "
-                        "(-1: all records, 0: skip the baseline)")
-    parser.add_argument("--fake-in-process", action="store_true",
-                        help="run the fake ENA in this process (its memory then counts in the peak RSS)")
-    parser.add_argument("--no-debug", action="store_true",
-                        help="EMG_DJANGO__DEBUG=false (a throwaway secret key); default is debug, as in development")
-    parser.add_argument("--profile", type=Path, metavar="FILE",
-                        help="cProfile the first materialisation into FILE and print the top functions")
+    parser.add_argument(
+        "--database",
+        default="emg_bench_ingest",
+        help="scratch database (dropped and re-created; must start with emg_bench)",
+    )
+    parser.add_argument(
+        "--server-url", default=DEFAULT_SERVER_URL, help="Postgres server, no database"
+    )
+    parser.add_argument(
+        "--keep-database", action="store_true", help="do not drop the database at the end"
+    )
+    parser.add_argument(
+        "--baseline-limit",
+        type=int,
+        default=-1,
+        help="per-row baseline on the first N samples and their runs "
+        "(-1: all records, 0: skip the baseline)",
+    )
+    parser.add_argument(
+        "--fake-in-process",
+        action="store_true",
+        help="run the fake ENA in this process (its memory then counts in the peak RSS)",
+    )
+    parser.add_argument(
+        "--no-debug",
+        action="store_true",
+        help="EMG_DJANGO__DEBUG=false (a throwaway secret key); "
+        "default is debug, as in development",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="cProfile the first materialisation into FILE and print the top functions",
+    )
     return parser.parse_args(argv)
 
 
@@ -82,15 +106,22 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     check_db_name(args.database)
     table = Table()
-    print(f"ENA ingest benchmark: {args.samples:,} samples, {args.runs:,} runs "
-          f"({platform.node()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()})")
+    print(
+        f"ENA ingest benchmark: {args.samples:,} samples, {args.runs:,} runs "
+        f"({platform.node()}, {__import__('os').cpu_count()} cores, "
+        f"Python {platform.python_version()})"
+    )
 
     # -- database -------------------------------------------------------------------------------
     with Timer() as t:
         url = recreate_database(args.server_url, args.database)
         setup_django(url, debug=not args.no_debug)
         migrate_seconds = migrate()
-    table.add("create + migrate database", t.seconds, note=f"migrate {migrate_seconds:.1f} s; not in the target")
+    table.add(
+        "create + migrate database",
+        t.seconds,
+        note=f"migrate {migrate_seconds:.1f} s; not in the target",
+    )
 
     # -- fake ENA -------------------------------------------------------------------------------
     fake_process = fake = None
@@ -103,15 +134,27 @@ def main(argv: list[str] | None = None) -> int:
             study_accession = generate_study(fake, None, args.samples, args.runs, seed=1).accession
             portal_api_url = fake.portal_api_url
         else:
-            fake_process = FakeENAProcess([
-                "--dataset", "generated", "--studies", "0",
-                "--big-samples", str(args.samples), "--big-runs", str(args.runs), "--seed", "1",
-            ])
+            fake_process = FakeENAProcess(
+                [
+                    "--dataset",
+                    "generated",
+                    "--studies",
+                    "0",
+                    "--big-samples",
+                    str(args.samples),
+                    "--big-runs",
+                    str(args.runs),
+                    "--seed",
+                    "1",
+                ]
+            )
             match = fake_process.find(r"big study: (\S+)")
             assert match, fake_process.lines
             study_accession = match.group(1)
             portal_api_url = fake_process.portal_api_url
-    table.add("start fake ENA + generate", t.seconds, note="subprocess" if fake_process else "in process")
+    table.add(
+        "start fake ENA + generate", t.seconds, note="subprocess" if fake_process else "in process"
+    )
 
     try:
         return _run(args, table, study_accession, portal_api_url, fake_process)
@@ -133,8 +176,13 @@ def _client(portal_api_url: str):  # noqa: ANN202
     return ENAClient(portal_api_url=portal_api_url, max_requests_per_second=50, timeout_seconds=120)
 
 
-def _run(args: argparse.Namespace, table: Table, key: str, portal_api_url: str,
-         fake_process: FakeENAProcess | None) -> int:
+def _run(
+    args: argparse.Namespace,
+    table: Table,
+    key: str,
+    portal_api_url: str,
+    fake_process: FakeENAProcess | None,
+) -> int:
     import dagster as dg
 
     from emg_assets.ena.assets import INGEST_ASSETS
@@ -143,8 +191,11 @@ def _run(args: argparse.Namespace, table: Table, key: str, portal_api_url: str,
     from emg_django.ena import models as ena_models
 
     def counts() -> dict[str, int]:
-        return {"ena_samples": ena_models.Sample.objects.count(), "samples": Sample.objects.count(),
-                "runs": Run.objects.count()}
+        return {
+            "ena_samples": ena_models.Sample.objects.count(),
+            "samples": Sample.objects.count(),
+            "runs": Run.objects.count(),
+        }
 
     expected_rows = 1 + 2 * args.samples + args.runs  # study + ENA/MGnify samples + runs
     with temp_dagster_home() as home:
@@ -153,8 +204,13 @@ def _run(args: argparse.Namespace, table: Table, key: str, portal_api_url: str,
         client = _client(portal_api_url)
 
         def materialize() -> dg.ExecuteInProcessResult:
-            return dg.materialize(INGEST_ASSETS, partition_key=key, instance=instance,
-                                  resources={"ena": client}, run_config=QUIET)
+            return dg.materialize(
+                INGEST_ASSETS,
+                partition_key=key,
+                instance=instance,
+                resources={"ena": client},
+                run_config=QUIET,
+            )
 
         profiler = cProfile.Profile() if args.profile else None
         with Timer() as first:
@@ -166,8 +222,13 @@ def _run(args: argparse.Namespace, table: Table, key: str, portal_api_url: str,
         assert result.success
         first_rss = peak_rss_mb()
         found = counts()
-        table.add("1st materialisation (end to end)", first.seconds, sum(found.values()) + 1, rss=first_rss,
-                  note=", ".join(f"{k}={v:,}" for k, v in found.items()))
+        table.add(
+            "1st materialisation (end to end)",
+            first.seconds,
+            sum(found.values()) + 1,
+            rss=first_rss,
+            note=", ".join(f"{k}={v:,}" for k, v in found.items()),
+        )
         step_seconds = _step_seconds(instance, result.run_id)
         for step, seconds in step_seconds.items():
             table.add(f"  step {step}", seconds, rss=first_rss)
@@ -176,8 +237,12 @@ def _run(args: argparse.Namespace, table: Table, key: str, portal_api_url: str,
             again = materialize()
         assert again.success
         unchanged = _unchanged(again)
-        table.add("2nd materialisation (no change)", second.seconds, sum(counts().values()) + 1,
-                  note=unchanged)
+        table.add(
+            "2nd materialisation (no change)",
+            second.seconds,
+            sum(counts().values()) + 1,
+            note=unchanged,
+        )
         for step, seconds in _step_seconds(instance, again.run_id).items():
             table.add(f"  step {step}", seconds)
         ingest_rss = peak_rss_mb()
@@ -199,9 +264,13 @@ def _run(args: argparse.Namespace, table: Table, key: str, portal_api_url: str,
     print(table.render())
     print()
     if fake_rss is not None:
-        print(f"fake ENA subprocess peak RSS: {fake_rss:.0f} MB (not counted in the benchmark's RSS)")
-    print(f"benchmark process peak RSS after both materialisations: {ingest_rss:.0f} MB; at the end: "
-          f"{peak_rss_mb():.0f} MB")
+        print(
+            f"fake ENA subprocess peak RSS: {fake_rss:.0f} MB (not counted in the benchmark's RSS)"
+        )
+    print(
+        f"benchmark process peak RSS after both materialisations: {ingest_rss:.0f} MB; at the end: "
+        f"{peak_rss_mb():.0f} MB"
+    )
     print(f"rows expected: {expected_rows:,} (study, ENA samples, MGnify samples, runs)")
     print()
     print(f"Targets ({dt.date.today()}):")
@@ -209,8 +278,15 @@ def _run(args: argparse.Namespace, table: Table, key: str, portal_api_url: str,
     print(verdict("peak RSS of the ingest (this process)", first_rss, TARGET_RSS_MB, "MB"))
     print(f"  info  2nd materialisation (no change): {second.seconds:.2f} s")
     if ratio is not None:
-        print(verdict("bulk vs per-row update_or_create (same records)", ratio, TARGET_RATIO, "×",
-                      higher_is_better=True))
+        print(
+            verdict(
+                "bulk vs per-row update_or_create (same records)",
+                ratio,
+                TARGET_RATIO,
+                "×",
+                higher_is_better=True,
+            )
+        )
     return 0
 
 
@@ -249,8 +325,12 @@ def _truncate() -> None:
     from emg_django.analyses.models import Run, Sample
     from emg_django.ena import models as ena_models
 
-    tables = [Run._meta.db_table, Sample.studies.through._meta.db_table, Sample._meta.db_table,
-              ena_models.Sample._meta.db_table]
+    tables = [
+        Run._meta.db_table,
+        Sample.studies.through._meta.db_table,
+        Sample._meta.db_table,
+        ena_models.Sample._meta.db_table,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
 
@@ -279,15 +359,25 @@ def _baseline(args: argparse.Namespace, table: Table, key: str, portal_api_url: 
         write_samples(study, samples)
         write_runs(study, runs, policy)
     bulk_counts = (ena_models.Sample.objects.count(), Sample.objects.count(), Run.objects.count())
-    table.add("bulk: write_samples + write_runs", bulk.seconds, n_rows, note="emptied tables, same records")
+    table.add(
+        "bulk: write_samples + write_runs",
+        bulk.seconds,
+        n_rows,
+        note="emptied tables, same records",
+    )
 
     _truncate()
     with Timer() as naive:
         _naive_write(study, samples, runs, policy)
     naive_counts = (ena_models.Sample.objects.count(), Sample.objects.count(), Run.objects.count())
-    table.add("per-row update_or_create", naive.seconds, n_rows, note="emptied tables, same records")
+    table.add(
+        "per-row update_or_create", naive.seconds, n_rows, note="emptied tables, same records"
+    )
     if naive_counts != bulk_counts:
-        print(f"  WARNING: the two ways wrote different row counts: bulk {bulk_counts}, per-row {naive_counts}")
+        print(
+            "  WARNING: the two ways wrote different row counts: "
+            f"bulk {bulk_counts}, per-row {naive_counts}"
+        )
     ratio = naive.seconds / bulk.seconds
     print(f"  … per-row / bulk: {ratio:.1f}×")
     return ratio
@@ -339,8 +429,9 @@ def _naive_write(study, samples, runs, policy) -> None:  # noqa: ANN001
                 defaults={
                     "study_id": study.pk,
                     "sample_id": sample_ids[r.sample_accession],
-                    "experiment_type": infer_experiment_type(r.library_strategy, r.library_source,
-                                                             policy.experiment_types),
+                    "experiment_type": infer_experiment_type(
+                        r.library_strategy, r.library_source, policy.experiment_types
+                    ),
                     "instrument_platform": r.instrument_platform or "",
                     "instrument_model": r.instrument_model or "",
                     "library_strategy": r.library_strategy or "",

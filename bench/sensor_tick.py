@@ -53,14 +53,29 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     parser.add_argument("--studies", type=int, default=5_000, help="new studies in the ENA answer")
-    parser.add_argument("--first-public", type=dt.date.fromisoformat, default=dt.date(2026, 1, 1),
-                        help="first day of the studies' first_public dates (the sensor's start date)")
-    parser.add_argument("--days", type=int, default=30, help="spread the studies over this many days")
-    parser.add_argument("--postgres", action="store_true",
-                        help="also on a Postgres instance storage (dagster-postgres)")
-    parser.add_argument("--postgres-database", default="emg_bench_dagster",
-                        help="database of the Postgres instance (dropped and re-created; must start with emg_bench)")
-    parser.add_argument("--server-url", default=DEFAULT_SERVER_URL, help="Postgres server, no database")
+    parser.add_argument(
+        "--first-public",
+        type=dt.date.fromisoformat,
+        default=dt.date(2026, 1, 1),
+        help="first day of the studies' first_public dates (the sensor's start date)",
+    )
+    parser.add_argument(
+        "--days", type=int, default=30, help="spread the studies over this many days"
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also on a Postgres instance storage (dagster-postgres)",
+    )
+    parser.add_argument(
+        "--postgres-database",
+        default="emg_bench_dagster",
+        help="database of the Postgres instance "
+        "(dropped and re-created; must start with emg_bench)",
+    )
+    parser.add_argument(
+        "--server-url", default=DEFAULT_SERVER_URL, help="Postgres server, no database"
+    )
     return parser.parse_args(argv)
 
 
@@ -81,18 +96,28 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     if args.postgres:
         check_db_name(args.postgres_database)
-    print(f"new_ena_studies sensor benchmark: {args.studies:,} new studies over {args.days} days "
-          f"({platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()})")
+    print(
+        f"new_ena_studies sensor benchmark: {args.studies:,} new studies over {args.days} days "
+        f"({platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()})"
+    )
     # The sensor module imports the Django models: settings are needed, the database is not used.
     scratch = tempfile.mkdtemp(prefix="emg-bench-sensor-")
     setup_django(f"sqlite:///{scratch}/unused.sqlite3")
 
     table = Table()
     with Timer() as t:
-        fake = FakeENAProcess([
-            "--dataset", "generated", "--studies", str(args.studies),
-            "--first-public", args.first_public.isoformat(), "--days", str(args.days),
-        ])
+        fake = FakeENAProcess(
+            [
+                "--dataset",
+                "generated",
+                "--studies",
+                str(args.studies),
+                "--first-public",
+                args.first_public.isoformat(),
+                "--days",
+                str(args.days),
+            ]
+        )
     table.add("start fake ENA + generate", t.seconds, args.studies, note="subprocess")
     storages = ["sqlite"] + (["postgres"] if args.postgres else [])
     results: dict[str, dict[str, float]] = {}
@@ -109,8 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     print(table.render())
     print()
     print(f"fake ENA subprocess peak RSS: {fake_rss:.0f} MB; this process: {peak_rss_mb():.0f} MB")
-    print("Tick = the sensor's evaluation; the daemon's turning of run requests into queued runs "
-          "(~240 ms per run) is not included.")
+    print(
+        "Tick = the sensor's evaluation; the daemon's turning of run requests into queued runs "
+        "(~240 ms per run) is not included."
+    )
     print()
     print(f"Targets ({dt.date.today()}):")
     for storage, figures in results.items():
@@ -119,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace, table: Table, storage: str, portal_api_url: str) -> dict[str, float]:
+def _bench(
+    args: argparse.Namespace, table: Table, storage: str, portal_api_url: str
+) -> dict[str, float]:
     import dagster as dg
 
     from emg_assets.ena.client import ENAClient
@@ -130,13 +159,21 @@ def _bench(args: argparse.Namespace, table: Table, storage: str, portal_api_url:
     default = SensorsConfig(new_studies_start_date=args.first_public)
     # SensorsConfig refuses a cap above 1,000 (le=1000): the benchmark bypasses the validation.
     raised = default.model_copy(update={"max_run_requests_per_tick": args.studies})
-    client = ENAClient(portal_api_url=portal_api_url, max_requests_per_second=50, timeout_seconds=120)
+    client = ENAClient(
+        portal_api_url=portal_api_url, max_requests_per_second=50, timeout_seconds=120
+    )
     figures: dict[str, float] = {}
 
-    def tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None) -> tuple[dg.SensorResult, float]:
-        with Timer() as timer:
-            with dg.build_sensor_context(instance=instance, cursor=cursor, resources={"ena": client}) as context:
-                result = sensor(context)
+    def tick(
+        sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None
+    ) -> tuple[dg.SensorResult, float]:
+        with (
+            Timer() as timer,
+            dg.build_sensor_context(
+                instance=instance, cursor=cursor, resources={"ena": client}
+            ) as context,
+        ):
+            result = sensor(context)
         assert isinstance(result, dg.SensorResult)
         return result, timer.seconds
 
@@ -144,7 +181,9 @@ def _bench(args: argparse.Namespace, table: Table, storage: str, portal_api_url:
         added = 0
         with Timer() as timer:
             for request in result.dynamic_partitions_requests or []:
-                instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+                instance.add_dynamic_partitions(
+                    request.partitions_def_name, list(request.partition_keys)
+                )
                 added += len(request.partition_keys)
         return added, timer.seconds
 
@@ -158,21 +197,37 @@ def _bench(args: argparse.Namespace, table: Table, storage: str, portal_api_url:
             sensor = build_new_ena_studies_sensor(settings)
             result, seconds = tick(sensor, instance, None)
             name = f"1st tick, {label}"
-            table.add(f"{storage}: {name}", seconds, len(result.run_requests),
-                      note=f"{len(result.run_requests):,} run requests")
+            table.add(
+                f"{storage}: {name}",
+                seconds,
+                len(result.run_requests),
+                note=f"{len(result.run_requests):,} run requests",
+            )
             figures[name] = seconds
             added, seconds = apply(instance, result)
-            table.add(f"{storage}:   add partitions", seconds, added,
-                      note=f"{len(instance.get_dynamic_partitions(STUDY_PARTITIONS_NAME)):,} partitions now")
+            table.add(
+                f"{storage}:   add partitions",
+                seconds,
+                added,
+                note=f"{len(instance.get_dynamic_partitions(STUDY_PARTITIONS_NAME)):,} "
+                "partitions now",
+            )
             result2, seconds = tick(sensor, instance, result.cursor)
             name = f"2nd tick, {label}"
             nothing_new = settings is raised
-            table.add(f"{storage}: {name}", seconds, len(result2.run_requests),
-                      note=f"{len(result2.run_requests):,} run requests"
-                      + (" (nothing new)" if nothing_new else " (the next ones)"))
+            table.add(
+                f"{storage}: {name}",
+                seconds,
+                len(result2.run_requests),
+                note=f"{len(result2.run_requests):,} run requests"
+                + (" (nothing new)" if nothing_new else " (the next ones)"),
+            )
             figures[name] = seconds
             if nothing_new and result2.run_requests:
-                print(f"  WARNING: the 2nd tick requested {len(result2.run_requests)} runs; expected none")
+                print(
+                    f"  WARNING: the 2nd tick requested {len(result2.run_requests)} runs; "
+                    "expected none"
+                )
             instance.dispose()
     return figures
 

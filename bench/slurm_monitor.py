@@ -85,8 +85,10 @@ def main() -> None:
     print(f"submitted {len(ids)} held jobs in {time.monotonic() - t0:.1f} s")
     local = LocalTransport(os.environ["SLURM_CONF"])
     ssh = SSHTransport(
-        os.environ["EMG_SLURM__SSH_HOST"], int(os.environ["EMG_SLURM__SSH_PORT"]),
-        os.environ["EMG_SLURM__SSH_USER"], os.environ["EMG_SLURM__SSH_KEY_PATH"],
+        os.environ["EMG_SLURM__SSH_HOST"],
+        int(os.environ["EMG_SLURM__SSH_PORT"]),
+        os.environ["EMG_SLURM__SSH_USER"],
+        os.environ["EMG_SLURM__SSH_KEY_PATH"],
         os.environ["EMG_SLURM__SSH_KNOWN_HOSTS_PATH"],
     )
     try:
@@ -100,16 +102,21 @@ def main() -> None:
         for job_id in ids[:20]:
             local.run(["sacct", "-X", "-P", "-n", "-j", str(job_id), "-o", "JobIDRaw,State"])
         per_call = (time.monotonic() - t0) / 20
-        print(f"\nper-job polling: {per_call * 1000:.0f} ms per sacct call -> "
-              f"{per_call * len(ids):.0f} s per round for {len(ids)} jobs")
+        print(
+            f"\nper-job polling: {per_call * 1000:.0f} ms per sacct call -> "
+            f"{per_call * len(ids):.0f} s per round for {len(ids)} jobs"
+        )
 
         # Contrast: the same 1,000 ids in one unchunked call (fine on this small database; on
         # a big one MariaDB drops the index from ~200 ids on, hence the 150-id chunks).
         t0 = time.monotonic()
-        out = local.run(["sacct", "-X", "-P", "-n", "-j", ",".join(map(str, ids)),
-                         "-o", "JobIDRaw,State"])
-        print(f"one unchunked sacct for {len(ids)} ids: {(time.monotonic() - t0) * 1000:.0f} ms, "
-              f"{len(out.stdout.splitlines())} lines")
+        out = local.run(
+            ["sacct", "-X", "-P", "-n", "-j", ",".join(map(str, ids)), "-o", "JobIDRaw,State"]
+        )
+        print(
+            f"one unchunked sacct for {len(ids)} ids: {(time.monotonic() - t0) * 1000:.0f} ms, "
+            f"{len(out.stdout.splitlines())} lines"
+        )
 
         # All jobs end at once: the round that sees it also collects MaxRSS of the .batch steps.
         monitor = JobMonitor(local, poll_interval=10, autostart=False)
@@ -125,9 +132,11 @@ def main() -> None:
             monitor.poll_once()
             rounds += 1
         cancelled = sum(monitor.status(i).state is SlurmState.CANCELLED for i in ids)
-        print(f"\n[local] after scancel of all: {rounds} round(s), "
-              f"{monitor.stats.sacct_calls - calls0} sacct calls (states + MaxRSS), "
-              f"{(time.monotonic() - t0) * 1000:.0f} ms; {cancelled} CANCELLED")
+        print(
+            f"\n[local] after scancel of all: {rounds} round(s), "
+            f"{monitor.stats.sacct_calls - calls0} sacct calls (states + MaxRSS), "
+            f"{(time.monotonic() - t0) * 1000:.0f} ms; {cancelled} CANCELLED"
+        )
     finally:
         local.run(["scancel", "--name=bench-held"])
         ssh.close()

@@ -90,14 +90,21 @@ def main() -> None:
     base.mkdir(parents=True)
     base.chmod(0o1777)
     common: dict[str, Any] = {"max_incomplete_jobs": 100_000, "poll_interval_seconds": 10}
-    local = SlurmResource(transport="local", slurm_conf=os.environ["SLURM_CONF"],
-                          work_dir=str(base / "local"), **common)
+    local = SlurmResource(
+        transport="local",
+        slurm_conf=os.environ["SLURM_CONF"],
+        work_dir=str(base / "local"),
+        **common,
+    )
     ssh = SlurmResource(
-        transport="ssh", work_dir=str(base / "ssh"),
-        ssh_host=os.environ["EMG_SLURM__SSH_HOST"], ssh_port=int(os.environ["EMG_SLURM__SSH_PORT"]),
+        transport="ssh",
+        work_dir=str(base / "ssh"),
+        ssh_host=os.environ["EMG_SLURM__SSH_HOST"],
+        ssh_port=int(os.environ["EMG_SLURM__SSH_PORT"]),
         ssh_user=os.environ["EMG_SLURM__SSH_USER"],
         ssh_key_path=os.environ["EMG_SLURM__SSH_KEY_PATH"],
-        ssh_known_hosts_path=os.environ["EMG_SLURM__SSH_KNOWN_HOSTS_PATH"], **common,
+        ssh_known_hosts_path=os.environ["EMG_SLURM__SSH_KNOWN_HOSTS_PATH"],
+        **common,
     )
     embedded = SlurmResource(transport="embedded", work_dir=str(base / "embedded"), **common)
     bench("local", local, args.jobs, 50)

@@ -40,7 +40,11 @@ set +e
 .venv/bin/pytest "$@"
 status=$?
 if [[ $# -eq 0 ]]; then
-    # The whole suite also type-checks the packages (django-stubs imports the settings: debug).
+    # The whole suite also lints, checks the formatting and type-checks (django-stubs imports
+    # the settings: debug).
+    log "ruff"
+    .venv/bin/ruff check . || status=1
+    .venv/bin/ruff format --check . || status=1
     log "mypy"
     EMG_DJANGO__DEBUG=true .venv/bin/mypy emg_django emg_assets slurm_resource sensors || status=1
 fi

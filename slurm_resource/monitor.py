@@ -189,9 +189,7 @@ class JobMonitor:
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while not self._stop and not any(
-                    not t.status.final for t in self._jobs.values()
-                ):
+                while not self._stop and not any(not t.status.final for t in self._jobs.values()):
                     self._cond.wait()
                 if self._stop:
                     return
@@ -280,8 +278,10 @@ class JobMonitor:
             ended.extend(
                 j
                 for j, t in self._jobs.items()
-                if t.status.outcome is not JobOutcome.RUNNING and not t.status.final
-                and j not in ended and t.rss_rounds > 0
+                if t.status.outcome is not JobOutcome.RUNNING
+                and not t.status.final
+                and j not in ended
+                and t.rss_rounds > 0
             )
             long_missing = [
                 j
@@ -338,4 +338,3 @@ class JobMonitor:
                     self.lost_after,
                 )
                 tracked.status = replace(tracked.status, state=SlurmState.LOST, final=True)
-

@@ -68,11 +68,16 @@ class NextflowJob(BaseModel):
         if self.resume:
             argv.append("-resume")
         argv += [
-            "-work-dir", self.work_dir,
-            "--input", self.samplesheet,
-            "--outdir", self.outdir,
-            "-with-trace", self.trace_file,
-            "-ansi-log", "false",
+            "-work-dir",
+            self.work_dir,
+            "--input",
+            self.samplesheet,
+            "--outdir",
+            self.outdir,
+            "-with-trace",
+            self.trace_file,
+            "-ansi-log",
+            "false",
             *self.extra_args,
         ]
         for key, value in sorted(self.params.items()):

@@ -192,8 +192,9 @@ def _name_lock(name: str) -> threading.Lock:
 class _LogStreamer:
     """Follows a job's log file: new complete lines go to the Dagster/Python log."""
 
-    def __init__(self, transport: Transport, path: str, log: LogLike, prefix: str,
-                 max_lines: int = 200):
+    def __init__(
+        self, transport: Transport, path: str, log: LogLike, prefix: str, max_lines: int = 200
+    ):
         self.transport = transport
         self.path = path
         self.log = log
@@ -285,9 +286,21 @@ class SlurmResource(dg.ConfigurableResource):
         :param config: the settings object.
         :param overrides: further fields (e.g. ``max_escalations=1``).
         """
-        names = ("transport", "ssh_host", "ssh_port", "ssh_user", "ssh_key_path",
-                 "ssh_known_hosts_path", "slurm_conf", "partition", "datamover_partition",
-                 "account", "max_incomplete_jobs", "poll_interval_seconds", "work_dir")
+        names = (
+            "transport",
+            "ssh_host",
+            "ssh_port",
+            "ssh_user",
+            "ssh_key_path",
+            "ssh_known_hosts_path",
+            "slurm_conf",
+            "partition",
+            "datamover_partition",
+            "account",
+            "max_incomplete_jobs",
+            "poll_interval_seconds",
+            "work_dir",
+        )
         values: dict[str, Any] = {}
         for name in names:
             value = getattr(config, name)
@@ -309,8 +322,14 @@ class SlurmResource(dg.ConfigurableResource):
     def _transport_key(self) -> tuple[Any, ...]:
         kind = TransportKind(self.transport)
         if kind is TransportKind.SSH:
-            return (kind, self.ssh_host, self.ssh_port, self.ssh_user, self.ssh_key_path,
-                    self.ssh_known_hosts_path)
+            return (
+                kind,
+                self.ssh_host,
+                self.ssh_port,
+                self.ssh_user,
+                self.ssh_key_path,
+                self.ssh_known_hosts_path,
+            )
         if kind is TransportKind.LOCAL:
             return (kind, self.slurm_conf)
         return (kind, self._embedded_state_dir())
@@ -424,9 +443,7 @@ class SlurmResource(dg.ConfigurableResource):
             transport.makedirs(job_dir)
             script_path = f"{job_dir}/job.sh"
             transport.write_bytes(script_path, spec.render_script(name, digest).encode(), 0o755)
-            transport.write_bytes(
-                f"{job_dir}/spec.json", spec.model_dump_json(indent=2).encode()
-            )
+            transport.write_bytes(f"{job_dir}/spec.json", spec.model_dump_json(indent=2).encode())
             argv = spec.sbatch_argv(
                 job_name=name,
                 script_path=script_path,
@@ -711,9 +728,7 @@ class SlurmResource(dg.ConfigurableResource):
 
         :raises SlurmJobFailed: if the job failed and ``raise_on_failure``.
         """
-        return self.run_many(
-            [spec], log=log, context=context, raise_on_failure=raise_on_failure
-        )[0]
+        return self.run_many([spec], log=log, context=context, raise_on_failure=raise_on_failure)[0]
 
     def run_many(
         self,

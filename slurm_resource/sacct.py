@@ -109,8 +109,12 @@ def max_rss_argv(job_ids: Sequence[int]) -> list[str]:
     ]
 
 
-def squeue_argv(*, user: str | None = None, names: Sequence[str] | None = None,
-                job_ids: Sequence[int] | None = None) -> list[str]:
+def squeue_argv(
+    *,
+    user: str | None = None,
+    names: Sequence[str] | None = None,
+    job_ids: Sequence[int] | None = None,
+) -> list[str]:
     """``squeue`` printing ``id|state|name`` for pending/running jobs."""
     argv = ["squeue", "-h", "-o", "%i|%T|%j"]
     if user:

@@ -2,10 +2,10 @@
 
 Every study, sample and analysis item carries its biome (name and lineage). Joining the biome
 table into each list and detail query adds to Postgres's planning time on every request (the
-planner's work grows with the joins: an analysis list had six); the table is small (the GOLD ontology: hundreds of rows) and its rows
-do not change once made. So items select ``biome_id`` and look it up here. A biome created since
-the copy was made is a miss, which reloads the copy at once; a biome edited in the admin is seen
-within :data:`BIOME_TTL_SECONDS`.
+planner's work grows with the joins: an analysis list had six); the table is small (the GOLD
+ontology: hundreds of rows) and its rows do not change once made. So items select ``biome_id``
+and look it up here. A biome created since the copy was made is a miss, which reloads the copy
+at once; a biome edited in the admin is seen within :data:`BIOME_TTL_SECONDS`.
 """
 
 from __future__ import annotations

@@ -126,4 +126,3 @@ def analysis_item(row: Row) -> Row:
 def first_ena_accession(ena_accessions: list[str]) -> str | None:
     """The study's preferred ENA accession (the model's rule, applied to a row)."""
     return Study(ena_accessions=ena_accessions).first_accession
-

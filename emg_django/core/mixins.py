@@ -41,7 +41,8 @@ class VisibilityControlledModel(models.Model):
 
     is_private = models.BooleanField(default=False, help_text="Embargoed in ENA.")
     is_suppressed = models.BooleanField(default=False, help_text="Suppressed (withdrawn) in ENA.")
-    webin_submitter = models.CharField(
+    # NULL (not ""): "no owner" never equals a caller's Webin id, not even an empty one.
+    webin_submitter = models.CharField(  # noqa: DJ001
         max_length=32, blank=True, null=True, db_index=True, help_text="Webin account that owns it."
     )
 

@@ -22,8 +22,12 @@ pytestmark = pytest.mark.django_db
 
 def _studies(n: int, title: str = "Study") -> list[dict[str, object]]:
     return [
-        {"accession": f"PRJEB{10_000 + i}", "additional_accessions": [f"ERP{20_000 + i}"],
-         "title": f"{title} {i}", "metadata": {"center_name": "EMBL-EBI", "i": i}}
+        {
+            "accession": f"PRJEB{10_000 + i}",
+            "additional_accessions": [f"ERP{20_000 + i}"],
+            "title": f"{title} {i}",
+            "metadata": {"center_name": "EMBL-EBI", "i": i},
+        }
         for i in range(n)
     ]
 
@@ -101,7 +105,9 @@ def test_ids_by_key_and_links() -> None:
     bulk_upsert(Study, _studies(3), unique_field="accession")
     ids = ids_by_key(Study, "accession", ["PRJEB10000", "PRJEB10002", "PRJEB404"])
     assert set(ids) == {"PRJEB10000", "PRJEB10002"}
-    samples = [{"accession": f"SAMEA{i}", "study_id": ids["PRJEB10000"], "title": ""} for i in range(3)]
+    samples = [
+        {"accession": f"SAMEA{i}", "study_id": ids["PRJEB10000"], "title": ""} for i in range(3)
+    ]
     assert bulk_upsert(Sample, samples, unique_field="accession").inserted == 3
     assert Sample.objects.filter(study__accession="PRJEB10000").count() == 3
 
@@ -128,26 +134,50 @@ AWKWARD_ROWS: list[dict[str, object]] = [
         "title": "Zürich 日本語 🧬 \"quoted\" back\\slash\nnew line\ttab %s %(x)s ' O'Brien",
         "additional_accessions": ["ERP1", "ÉRP2"],
         "metadata": {
-            "nested": {"list": [1, 2.5, -3, 10**20, True, False, None, "ü"], "empty": {},
-                       "none": None},
+            "nested": {
+                "list": [1, 2.5, -3, 10**20, True, False, None, "ü"],
+                "empty": {},
+                "none": None,
+            },
             "deep": [[[{"a": [{"b": "c"}]}]]],
-            "float": 0.1, "big": 2**63, "unicode key ß": "✓", "": "empty key",
+            "float": 0.1,
+            "big": 2**63,
+            "unicode key ß": "✓",
+            "": "empty key",
         },
-        "is_private": True, "is_suppressed": False, "webin_submitter": "Webin-1",
+        "is_private": True,
+        "is_suppressed": False,
+        "webin_submitter": "Webin-1",
         "fetched_at": dt.datetime(2024, 2, 29, 23, 59, 59, 999_999, tzinfo=dt.UTC),
     },
     {
-        "title": "", "additional_accessions": [], "metadata": [],
-        "is_private": False, "is_suppressed": True, "webin_submitter": None, "fetched_at": None,
+        "title": "",
+        "additional_accessions": [],
+        "metadata": [],
+        "is_private": False,
+        "is_suppressed": True,
+        "webin_submitter": None,
+        "fetched_at": None,
     },
     {
-        "title": "offset", "additional_accessions": ["ERP3"], "metadata": "a JSON string",
-        "is_private": False, "is_suppressed": False, "webin_submitter": "",
+        "title": "offset",
+        "additional_accessions": ["ERP3"],
+        "metadata": "a JSON string",
+        "is_private": False,
+        "is_suppressed": False,
+        "webin_submitter": "",
         "fetched_at": dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=5.5))),
     },
 ]
-COMPARED = ["title", "additional_accessions", "metadata", "is_private", "is_suppressed",
-            "webin_submitter", "fetched_at"]
+COMPARED = [
+    "title",
+    "additional_accessions",
+    "metadata",
+    "is_private",
+    "is_suppressed",
+    "webin_submitter",
+    "fetched_at",
+]
 
 
 def _stored(prefix: str) -> list[dict[str, object]]:
@@ -219,13 +249,23 @@ def test_json_fields_are_normalised_and_validated(monkeypatch: pytest.MonkeyPatc
 
     def runs(*fastq: dict[str, object]) -> list[dict[str, object]]:
         return [
-            {"accession": f"ERR{i}", "study_id": study.pk, "sample_id": sample.pk,
-             "fastq_files": [f]}
+            {
+                "accession": f"ERR{i}",
+                "study_id": study.pk,
+                "sample_id": sample.pk,
+                "fastq_files": [f],
+            }
             for i, f in enumerate(fastq)
         ]
 
-    bulk_upsert(Run, runs({"url": "ftp/a.fastq.gz", "md5": None, "size_bytes": 10},
-                          {"url": "ftp/b.fastq.gz", "md5": md5}), unique_field="accession")
+    bulk_upsert(
+        Run,
+        runs(
+            {"url": "ftp/a.fastq.gz", "md5": None, "size_bytes": 10},
+            {"url": "ftp/b.fastq.gz", "md5": md5},
+        ),
+        unique_field="accession",
+    )
     # exclude_none: the normal form leaves out unset values, whichever path wrote it.
     assert dict(Run.objects.values_list("accession", "fastq_files")) == {
         "ERR0": [{"url": "ftp/a.fastq.gz", "size_bytes": 10}],
@@ -236,8 +276,9 @@ def test_json_fields_are_normalised_and_validated(monkeypatch: pytest.MonkeyPatc
         bad = runs({"url": "ftp/c.fastq.gz"}, {"url": "ftp/d.fastq.gz", "md5": "not an md5"})
         bulk_upsert(Run, bad, unique_field="accession")
     assert set(Run.objects.values_list("accession", flat=True)) == {"ERR0", "ERR1"}
-    assert Run.objects.get(accession="ERR0").fastq_files == [{"url": "ftp/a.fastq.gz",
-                                                              "size_bytes": 10}]
+    assert Run.objects.get(accession="ERR0").fastq_files == [
+        {"url": "ftp/a.fastq.gz", "size_bytes": 10}
+    ]
 
 
 def test_only_fields_that_survive_json_take_the_jsonb_path() -> None:
