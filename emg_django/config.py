@@ -189,6 +189,10 @@ class ResultsConfig(BaseModel):
                 f"public_dir ({self.public_dir}) and private_dir ({self.private_dir}) must be "
                 "separate dirs, neither inside the other"
             )
+        work = self.work_dir.resolve()
+        if work == public or public in work.parents:
+            # Unpublished outputs of private studies would be on the results host.
+            raise ValueError(f"work_dir ({self.work_dir}) must not be inside public_dir")
         return self
 
 

@@ -31,11 +31,21 @@ def analysis_results_dir(study_dir: str, version: str, pipeline: str, accession:
     return f"{study_dir}/{version}/{pipeline}/{accession}"
 
 
+#: Lock files of the movers, under the Slurm work dir (shared by the cluster's nodes).
+LOCK_DIR = "locks"
+
+
+def study_lock(slurm_work_dir: str | Path, study_key: str) -> Path:
+    """The lock file that the jobs moving a study's results hold while they work."""
+    return Path(slurm_work_dir) / LOCK_DIR / f"results-{study_key}.lock"
+
+
 @dataclass(frozen=True)
 class Move:
     """A dir to move. A publish (``merge=False``) replaces the destination: a re-run analysis is
-    republished whole. A privacy move (``merge=True``) keeps what the destination holds (it may
-    be newer: published there after the study's privacy changed) and adds what it lacks."""
+    republished whole. A privacy move (``merge=True``) merges the source into the destination,
+    keeping the files the destination holds (they may be newer: published there after the
+    study's privacy changed) and adding those it lacks."""
 
     source: Path
     destination: Path
@@ -56,44 +66,45 @@ class Prune:
 
 
 def _replace(src: str, dst: str, partial: str) -> str:
+    # A copy is finished under a temporary name before it replaces anything; `mv -T` never
+    # moves it into a destination that reappeared meanwhile.
     return (
         f"if [ -d {src} ]; then rm -rf {partial}; cp -a {src} {partial}; "
-        f"rm -rf {dst}; mv {partial} {dst}; rm -rf {src}; fi"
+        f"rm -rf {dst}; mv -T {partial} {dst}; rm -rf {src}; fi"
     )
 
 
-def _merge(src: str, dst: str, partial: str) -> str:
-    # Each file the destination lacks is copied under a temporary name, then renamed: a killed
-    # job leaves no half-written file under a real name, and its rerun carries on.
-    add_missing = (
-        f"(cd {src} && find . ! -type d -print0) | while IFS= read -r -d '' f; do "
-        f'if [ ! -e {dst}/"$f" ] && [ ! -L {dst}/"$f" ]; then '
-        f'mkdir -p "$(dirname {dst}/"$f")"; cp -a {src}/"$f" {dst}/"$f.partial"; '
-        f'mv {dst}/"$f.partial" {dst}/"$f"; fi; done'
-    )
+def _merge(src: str, dst: str) -> str:
+    # rsync writes each file under a temporary name, then renames it: a killed job leaves no
+    # half-written file under a real name, and its rerun carries on.
     return (
-        f"if [ -d {src} ]; then if [ -d {dst} ]; then {add_missing}; "
-        f"else rm -rf {partial}; cp -a {src} {partial}; mv {partial} {dst}; fi; rm -rf {src}; fi"
+        f"if [ -d {src} ]; then mkdir -p {dst}; "
+        f"rsync -a --ignore-existing {src}/ {dst}/; rm -rf {src}; fi"
     )
 
 
 def move_script(moves: list[Move], prune: Sequence[Prune] = (), lock: Path | None = None) -> str:
     """The bash script moving each source dir to its destination (idempotent).
 
-    :param lock: a dir whose lock the script holds while it works (when the dir exists), so
-        that two jobs moving the same files (a rerun while the first still runs) take turns.
+    :param lock: a lock file the script holds while it works, so that jobs moving the same
+        study's results (a publish, a privacy move, a rerun while the first still runs) take
+        turns. A regular file opened for writing: ``flock`` then works on NFS too.
     """
     lines = ["set -euo pipefail"]
     if lock is not None:
         quoted = shlex.quote(str(lock))
-        lines.append(f"if [ -d {quoted} ]; then exec 9<{quoted}; flock 9; fi")
+        lines += [
+            f"mkdir -p {shlex.quote(str(lock.parent))}",
+            f"exec 9>>{quoted}",
+            "flock 9",
+        ]
     for move in sorted(moves, key=lambda m: str(m.destination)):
         src = shlex.quote(str(move.source))
         dst = shlex.quote(str(move.destination))
         partial = shlex.quote(f"{move.destination}.partial")
         lines += [
             f"mkdir -p {shlex.quote(str(move.destination.parent))}",
-            (_merge if move.merge else _replace)(src, dst, partial),
+            _merge(src, dst) if move.merge else _replace(src, dst, partial),
             f"test -d {dst} || {{ echo 'missing after move: '{dst} >&2; exit 1; }}",
             f"echo published {dst}",
         ]

@@ -4,11 +4,13 @@ ever shows a public study only to the data-hub account.
 
 A private study's analyses and summaries are published under ``private_dir``, which no web server
 publishes (the API serves them to their owner); a public study's under ``public_dir``, served by
-the results host, where the API points their download URLs. After a re-ingest changed the
-study's privacy, :func:`results_privacy` (in the ``ena_ingest`` job, after ``ena_study``) moves
-what sits under the other root with one ``datamover`` job. The move is idempotent and the job is
-found again by its name after a restart, so a rerun finishes an interrupted move and never moves
-twice. Until the move ends, the new URLs of those files answer 404.
+the results host, where the API points their download URLs. :func:`results_privacy` ends every
+job (``ena_ingest``, which the sensors launch when ENA changed a study, and the analysis jobs):
+when the study's dir exists under the root of the other privacy, one ``datamover`` job merges it
+into the study's dir under its own root (whatever got there, published or not, and however
+recorded). The merge is idempotent, holds the study's lock (publishing jobs of the study wait)
+and is found again by its job name after a restart. Until it ends, the new URLs of the moved
+files answer 404.
 """
 
 # No `from __future__ import annotations` here: Dagster reads resource types from the
@@ -20,46 +22,41 @@ import dagster as dg
 from django.db import close_old_connections
 
 from emg_assets.analyses.assets import study_summary
-from emg_assets.analyses.publish import Move, Prune, datamover_spec, study_results_dir
+from emg_assets.analyses.publish import (
+    Move,
+    Prune,
+    datamover_spec,
+    study_lock,
+    study_results_dir,
+)
 from emg_assets.analyses.settings import AnalysisPipelines
-from emg_assets.analyses.summary import SUMMARY_DIR
-from emg_assets.ena.assets import ena_study
+from emg_assets.ena.assets import INGEST_ASSETS
 from emg_assets.ena.ingest import study_of
 from emg_assets.partitions import ena_studies, validate_study_key
-from emg_django.analyses.models import Analysis, Study
-from emg_django.core.paths import published_dir
+from emg_django.analyses.models import Study
 from slurm_resource import SlurmResource
 
 GROUP = "analyses"
-MOVED = "dirs_moved"
+MOVED = "moved"
 
 
-def misplaced_results(study: Study, study_key: str, pipelines: AnalysisPipelines) -> list[Move]:
-    """The moves bringing the study's published results that sit under the root of the other
-    privacy to the root of its own: each published analysis dir and the study summaries, one by
-    one, merged into what the right root may already hold (newer results of the study stay)."""
+def misplaced_results(study: Study, study_key: str, pipelines: AnalysisPipelines) -> Move | None:
+    """The move bringing the study's published results that sit under the root of the other
+    privacy to the root of its own: the whole study dir, merged into what the right root may
+    already hold (files there may be newer, and stay). ``None``: nothing misplaced."""
     here = pipelines.results_root(study.is_private)
     there = pipelines.results_root(not study.is_private)
     study_dir = study_results_dir(study.results_dir, study_key)
     if here.resolve() == there.resolve() or not (there / study_dir).is_dir():
-        return []  # the usual case: one stat, no query
-    dirs = {f"{study_dir}/{SUMMARY_DIR}"}
-    for results_dir in Analysis.objects.filter(study=study).values_list("results_dir", flat=True):
-        published = published_dir(results_dir)  # None: still in the work area, or not trusted
-        if published is not None and published.startswith(f"{study_dir}/"):
-            dirs.add(published)
-    return [
-        Move(there / path, here / path, merge=True)
-        for path in sorted(dirs)
-        if (there / path).is_dir()
-    ]
+        return None  # the usual case: one stat
+    return Move(there / study_dir, here / study_dir, merge=True)
 
 
 @dg.asset(
     partitions_def=ena_studies,
     group_name=GROUP,
-    # After the ingest (privacy) and, in analysis runs, after publishing and summarising.
-    deps=[ena_study, study_summary],
+    # Last: after the ingest (privacy) and, in analysis runs, after publishing and summarising.
+    deps=[*INGEST_ASSETS, study_summary],
     kinds={"slurm"},
     # Not in the "slurm" pool: most runs have nothing to move, and would wait there behind
     # analysis steps that hold the pool for hours.
@@ -78,31 +75,31 @@ def results_privacy(
         raise dg.Failure(
             f"study {key} is not mirrored yet: materialise ena_study first", allow_retries=False
         )
-    moves = misplaced_results(study, key, pipelines)
+    move = misplaced_results(study, key, pipelines)
     metadata: dict[str, Any] = {
         "mgys_accession": study.accession,
         "private": study.is_private,
-        MOVED: len(moves),
+        MOVED: move is not None,
     }
-    if not moves:
+    if move is None:
         return dg.MaterializeResult(metadata=metadata)
     close_old_connections()  # the job may run for minutes: no connection left idle meanwhile
     there = pipelines.results_root(not study.is_private)
-    source = there / study_results_dir(study.results_dir, key)
     spec = datamover_spec(
         f"results-privacy-{key}",
-        dict(enumerate(moves)),
+        {0: move},
         slurm.datamover_partition,
-        prune=[Prune(source, root=there)],
-        lock=source,  # a rerun's job (other moves left, another name) waits for the first
+        prune=[Prune(move.source, root=there)],
+        # Publishing jobs of the study, and a rerun's job while this one still runs, wait.
+        lock=study_lock(slurm.work_dir, key),
     )
     result = slurm.run(spec, context=context, raise_on_failure=False)
     to = "private" if study.is_private else "public"
     if not result.succeeded:
         raise dg.Failure(
-            f"moving {len(moves)} result dirs of {key} to the {to} results dir failed: "
+            f"moving the results of {key} to the {to} results dir failed: "
             f"Slurm job {result.job_id} {result.state.value}: {result.reason}",
             metadata={"slurm_job_id": result.job_id, "log": str(result.log_path)},
         )
-    context.log.info(f"{key} is {to}: moved {len(moves)} result dirs to the {to} results dir")
+    context.log.info(f"{key} is {to}: moved {move.source} into {move.destination}")
     return dg.MaterializeResult(metadata={**metadata, "slurm_job_id": result.job_id})

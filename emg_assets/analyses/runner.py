@@ -20,6 +20,7 @@ from emg_assets.analyses.publish import (
     Move,
     analysis_results_dir,
     datamover_spec,
+    study_lock,
     study_results_dir,
 )
 from emg_assets.analyses.results import (
@@ -286,7 +287,10 @@ def publish(
         return
     _release_connection()
     spec = datamover_spec(
-        f"publish-{pipeline.name.value}-{study_key}", moves, slurm.datamover_partition
+        f"publish-{pipeline.name.value}-{study_key}",
+        moves,
+        slurm.datamover_partition,
+        lock=study_lock(slurm.work_dir, study_key),  # a privacy move of the study waits
     )
     result = slurm.run(spec, context=context, raise_on_failure=False)
     report.publish_job = result

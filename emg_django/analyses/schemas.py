@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, field_validator
 
 from emg_django.analyses.choices import DownloadFileType, DownloadType
 
@@ -24,7 +24,7 @@ class DownloadFile(_Strict):
     alias: str = Field(
         min_length=1,
         pattern=r"^[^/\x00-\x1f]+$",
-        description="File name as served (one URL path segment: no '/').",
+        description="File name as served: one URL path segment (no '/', not '.' or '..').",
     )
     path: str = Field(min_length=1, description="Path relative to the object's results dir.")
     file_type: DownloadFileType
@@ -36,6 +36,13 @@ class DownloadFile(_Strict):
     long_description: str = ""
     file_size_bytes: NonNegativeInt | None = None
     index_files: list[DownloadFileIndex] | None = None
+
+    @field_validator("alias")
+    @classmethod
+    def _not_a_dot_segment(cls, value: str) -> str:
+        if value in (".", ".."):
+            raise ValueError("an alias is a file name, not '.' or '..'")
+        return value
 
 
 class FastqFile(_Strict):

@@ -61,6 +61,11 @@ def _file_of(row: Row, entry: Row) -> str | None:
     return None if directory is None else file_under(directory, entry[PATH])
 
 
+def _one_segment(alias: str) -> bool:
+    """Whether ``alias`` is one URL path segment, so the download route can serve it."""
+    return "/" not in alias and alias not in (".", "..")
+
+
 def download_items(request: HttpRequest, row: Row, route: str, accession: str) -> list[Row]:
     """The download entries of a study or analysis ``row`` (:data:`DOWNLOAD_COLUMNS`) with their
     URL, without their internal path. Files not published yet are not listed: they have no URL.
@@ -71,8 +76,8 @@ def download_items(request: HttpRequest, row: Row, route: str, accession: str) -
     items = []
     for entry in row["downloads"] or []:
         relative = _file_of(row, entry)
-        if relative is None or "/" in entry[ALIAS]:  # an alias is one URL path segment
-            continue
+        if relative is None or not _one_segment(entry[ALIAS]):
+            continue  # not published, or an alias (stored around its schema) with no route
         if row["is_private"]:
             kwargs = {"accession": accession, ALIAS: entry[ALIAS]}
             url = request.build_absolute_uri(reverse(f"api:{route}", kwargs=kwargs))

@@ -13,14 +13,12 @@ import posixpath
 
 def published_dir(results_dir: str) -> str | None:
     """``results_dir`` normalised when it is a published dir (relative, at least one part, no
-    ``..``), else ``None`` (not published yet, or not a value to trust)."""
+    ``..`` anywhere), else ``None`` (not published yet, or not a value to trust)."""
     value = results_dir.strip()
-    if not value or posixpath.isabs(value):
+    if not value or posixpath.isabs(value) or ".." in value.split("/"):
         return None
     normalised = posixpath.normpath(value)
-    if normalised in (".", "..") or normalised.startswith("../"):
-        return None
-    return normalised
+    return None if normalised == "." else normalised
 
 
 def file_under(directory: str, path: str) -> str | None:

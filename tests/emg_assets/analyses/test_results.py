@@ -252,19 +252,23 @@ def test_move_script_prunes_what_the_moves_left_behind(tmp_path: Path) -> None:
 def test_a_privacy_move_merges_into_what_the_destination_holds(tmp_path: Path) -> None:
     import subprocess
 
-    source, destination = tmp_path / "private" / "MGYA1", tmp_path / "public" / "MGYA1"
-    (source / "qc").mkdir(parents=True)
-    (source / "qc" / "a.txt").write_text("old a")
-    (source / "qc" / "b.txt").write_text("b")
-    (destination / "qc").mkdir(parents=True)
-    (destination / "qc" / "a.txt").write_text("new a")  # published here since: newer
-    (destination / "qc" / "b.txt.partial").write_text("half")  # left by a killed copy
+    source, destination = tmp_path / "private" / "PRJEB1", tmp_path / "public" / "PRJEB1"
+    (source / "MGYA1" / "qc").mkdir(parents=True)
+    (source / "MGYA1" / "qc" / "a.txt").write_text("old a")
+    (source / "MGYA1" / "qc" / "b.txt").write_text("b")
+    (source / "MGYA2").mkdir()
+    (source / "MGYA2" / "x.partial").write_text("a file that happens to end in .partial")
+    (source / "MGYA2" / "x").write_text("x")
+    (destination / "MGYA1" / "qc").mkdir(parents=True)
+    (destination / "MGYA1" / "qc" / "a.txt").write_text("new a")  # published here since: newer
     script = move_script([Move(source, destination, merge=True)])
     for _ in range(2):
         subprocess.run(["bash", "-c", script], check=True, capture_output=True)
-        assert (destination / "qc" / "a.txt").read_text() == "new a"
-        assert (destination / "qc" / "b.txt").read_text() == "b"
-        assert not (destination / "qc" / "b.txt.partial").exists() and not source.exists()
+        assert (destination / "MGYA1" / "qc" / "a.txt").read_text() == "new a"
+        assert (destination / "MGYA1" / "qc" / "b.txt").read_text() == "b"
+        assert (destination / "MGYA2" / "x").read_text() == "x"
+        assert (destination / "MGYA2" / "x.partial").read_text().startswith("a file")
+        assert not source.exists()
 
 
 def test_a_failing_merge_stops_before_removing_its_source(tmp_path: Path) -> None:
@@ -281,26 +285,23 @@ def test_a_failing_merge_stops_before_removing_its_source(tmp_path: Path) -> Non
     assert (source / "qc" / "a.txt").read_text() == "a"
 
 
-def test_two_movers_of_the_same_files_take_turns(tmp_path: Path) -> None:
+def test_movers_holding_the_same_study_lock_take_turns(tmp_path: Path) -> None:
     import fcntl
-    import os
     import subprocess
     import time
 
-    lock = tmp_path / "private" / "PRJEB1"
-    source, destination = lock / "MGYA1", tmp_path / "public" / "PRJEB1" / "MGYA1"
+    lock = tmp_path / "slurm" / "locks" / "results-PRJEB1.lock"
+    source, destination = tmp_path / "private" / "PRJEB1", tmp_path / "public" / "PRJEB1"
     source.mkdir(parents=True)
     (source / "a.txt").write_text("a")
     script = move_script([Move(source, destination, merge=True)], lock=lock)
-    descriptor = os.open(lock, os.O_RDONLY)
-    fcntl.flock(descriptor, fcntl.LOCK_EX)  # another mover holds the study
-    mover = subprocess.Popen(["bash", "-c", script])
-    try:
+    lock.parent.mkdir(parents=True)
+    with lock.open("a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another mover of the study holds it
+        mover = subprocess.Popen(["bash", "-c", script])
         time.sleep(1.0)
         assert mover.poll() is None and (source / "a.txt").exists()
-    finally:
-        fcntl.flock(descriptor, fcntl.LOCK_UN)
-        os.close(descriptor)
+        fcntl.flock(held, fcntl.LOCK_UN)
     assert mover.wait(timeout=30) == 0
     assert (destination / "a.txt").read_text() == "a" and not source.exists()
 

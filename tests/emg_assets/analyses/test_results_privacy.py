@@ -49,7 +49,7 @@ def _privacy_metadata(result: dg.ExecuteInProcessResult) -> dict:
     return {key: value.value for key, value in event.materialization.metadata.items()}
 
 
-def _moved(result: dg.ExecuteInProcessResult) -> int:
+def _moved(result: dg.ExecuteInProcessResult) -> bool:
     return _privacy_metadata(result)[MOVED]
 
 
@@ -128,7 +128,7 @@ def test_a_released_studys_results_move_to_the_public_dir_once(
     assert served.status_code == 200
     assert client.get(download["url"]).status_code == 404
     still_private = _materialize(instance, resources, key, ena_ingest_job.selection)
-    assert _moved(still_private) == 0 and _files(private) == published
+    assert not _moved(still_private) and _files(private) == published
 
     # One summary was already rewritten under the public dir (a newer one: it must stay).
     newer = next(path for path in published if "/study-summaries/" in path)
@@ -139,7 +139,7 @@ def test_a_released_studys_results_move_to_the_public_dir_once(
     fake_ena.set_public(key)
     released = _materialize(instance, resources, key, ena_ingest_job.selection)
     assert not Study.objects.get().is_private
-    assert _moved(released) == len(analyses) + 1  # the analyses and the study summaries
+    assert _moved(released)
     assert _files(public) == {**published, newer: b"newer summary\n"}
     assert not list(private.iterdir()), "empty dirs are pruned from the private dir"
     detail = client.get(f"{API}analyses/{analysis.accession}").json()
@@ -151,7 +151,7 @@ def test_a_released_studys_results_move_to_the_public_dir_once(
 
     # Again: nothing left to move, no job.
     again = _privacy_metadata(_materialize(instance, resources, key, [results_privacy]))
-    assert again[MOVED] == 0 and "slurm_job_id" not in again
+    assert not again[MOVED] and "slurm_job_id" not in again
 
 
 def test_an_interrupted_move_is_finished_by_the_next_run(instance, private_study, fake_ena) -> None:
@@ -161,17 +161,16 @@ def test_an_interrupted_move_is_finished_by_the_next_run(instance, private_study
     published = _files(private)
     fake_ena.set_public(key)
     _materialize(instance, resources, key, [INGEST_ASSETS[0]])  # ena_study: now public
-    # A move killed half-way: one analysis copied (a partial copy beside it), not yet removed.
+    # A move killed half-way: one analysis copied already, the source not yet removed.
     analysis = Analysis.objects.filter(status=AnalysisStatus.ANNOTATIONS_IMPORTED).first()
     source, destination = private / analysis.results_dir, public / analysis.results_dir
-    destination.parent.mkdir(parents=True)
-    shutil.copytree(source, destination.with_name(destination.name + ".partial"))
-    (destination.with_name(destination.name + ".partial") / "stray.txt").write_text("x")
+    shutil.copytree(source, destination)
 
     result = _materialize(instance, resources, key, [results_privacy])
-    assert _moved(result) == 3 + 1
+    assert _moved(result)
     assert _files(public) == published
     assert not list(private.iterdir())
+    assert not _moved(_materialize(instance, resources, key, [results_privacy]))
 
 
 def test_a_public_study_with_nothing_private_needs_no_job(
@@ -184,7 +183,7 @@ def test_a_public_study_with_nothing_private_needs_no_job(
     fake_ena.set_public(key)
     _materialize(instance, resources, key, [INGEST_ASSETS[0]])
     result = _privacy_metadata(_materialize(instance, resources, key, [results_privacy]))
-    assert result[MOVED] == 0 and "slurm_job_id" not in result and not result["private"]
+    assert not result[MOVED] and "slurm_job_id" not in result and not result["private"]
 
 
 def test_a_study_ena_hides_again_has_its_results_taken_off_the_public_dir(
@@ -201,7 +200,7 @@ def test_a_study_ena_hides_again_has_its_results_taken_off_the_public_dir(
     fake_ena.set_private(key, OWNER)  # ENA now shows it only to the data-hub account
     hidden = _materialize(instance, resources, key, ena_ingest_job.selection)
     assert Study.objects.get().is_private
-    assert _moved(hidden) == 3 + 1
+    assert _moved(hidden)
     assert _files(private) == published and not list(public.iterdir())
     analysis = Analysis.objects.filter(status=AnalysisStatus.ANNOTATIONS_IMPORTED).first()
     route = f"{API}analyses/{analysis.accession}"

@@ -259,8 +259,9 @@ def test_an_alias_must_be_one_path_segment() -> None:
 
     from emg_django.analyses.schemas import DownloadFile
 
-    with pytest.raises(ValidationError, match="alias"):
-        DownloadFile.model_validate(make_download("taxonomy/ERR1_SSU.tsv"))
+    for alias in ("taxonomy/ERR1_SSU.tsv", ".", ".."):
+        with pytest.raises(ValidationError, match="alias"):
+            DownloadFile.model_validate(make_download(alias))
 
 
 def test_a_stored_alias_with_a_slash_is_left_out_not_a_500(
