@@ -155,13 +155,18 @@ def test_dagster_helm_values() -> None:
     [code] = values["dagster-user-deployments"]["deployments"]
     assert code["dagsterApiGrpcArgs"] == ["-m", "emg_assets.definitions"]
     mounts = {m["name"]: m["mountPath"] for m in code["volumeMounts"]}
-    secrets = {v["name"]: v["secret"]["secretName"] for v in code["volumes"]}
-    assert secrets["slurm-ssh"] == "emg-slurm-ssh" and mounts["slurm-ssh"] == "/etc/emg/ssh"
+    volumes = {v["name"]: v for v in code["volumes"]}
+    assert volumes["slurm-ssh"]["secret"]["secretName"] == "emg-slurm-ssh"
+    assert mounts["slurm-ssh"] == "/etc/emg/ssh"
     [config_map] = _documents(DEPLOYMENT / "k8s" / "configmap.yaml")
     for key in ("EMG_SLURM__SSH_KEY_PATH", "EMG_SLURM__SSH_KNOWN_HOSTS_PATH"):
         assert config_map["data"][key].startswith(mounts["slurm-ssh"])
+    # The dirs the jobs share with the cluster are on the mounted shared filesystem.
+    for key in ("EMG_SLURM__WORK_DIR", "EMG_RESULTS__WORK_DIR", "EMG_RESULTS__PUBLIC_DIR",
+                "EMG_RESULTS__PRIVATE_DIR"):  # fmt: skip
+        assert config_map["data"][key].startswith(mounts["hpc-shared"] + "/"), key
     launcher = values["runLauncher"]["config"]["k8sRunLauncher"]
-    assert {m["mountPath"] for m in launcher["volumeMounts"]} == {"/etc/emg/ssh"}
+    assert {m["mountPath"] for m in launcher["volumeMounts"]} == set(mounts.values())
     assert values["postgresql"]["enabled"] is False
     assert values["dagsterDaemon"]["runMonitoring"]["enabled"] is True
     pins = (ROOT / "pyproject.toml").read_text()
