@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +26,7 @@ from emg_django.analyses.choices import (
 from emg_django.analyses.experiment_types import infer_experiment_type
 from emg_django.analyses.models import Analysis, Assembly, Biome, Run, Sample, Study
 from emg_django.analyses.visibility import propagate_visibility
+from emg_django.config import get_config
 from emg_django.ena import models as ena_models
 
 DEMO_PRIVATE_OWNER = "Webin-99999"
@@ -180,43 +183,81 @@ def _fastq_files(run: DemoRun) -> list[dict[str, object]]:
     ]
 
 
-def _downloads(run_accession: str, experiment_type: ExperimentType) -> list[dict[str, object]]:
-    downloads: list[dict[str, object]] = [
-        {
-            "alias": f"{run_accession}_qc_summary.json",
-            "path": f"qc/{run_accession}_qc_summary.json",
-            "file_type": DownloadFileType.JSON,
-            "download_type": DownloadType.QUALITY_CONTROL,
-            "download_group": "quality_control",
-            "short_description": "QC summary",
-            "long_description": "Read counts before and after quality control",
-            "file_size_bytes": 812,
-        },
-        {
-            "alias": f"{run_accession}_SILVA-SSU.tsv",
-            "path": f"taxonomy-summary/SILVA-SSU/{run_accession}_SILVA-SSU.tsv",
-            "file_type": DownloadFileType.TSV,
-            "download_type": DownloadType.TAXONOMIC_ANALYSIS,
-            "download_group": "taxonomies.closed_reference.ssu",
-            "short_description": "SSU taxonomy",
-            "long_description": "Organism counts against SILVA SSU",
-            "file_size_bytes": 4096,
-        },
-    ]
+QUALITY_CONTROL = {
+    "before_filtering": {"total_reads": 120_000},
+    "after_filtering": {"total_reads": 98_765},
+}
+
+
+def _result_files(run_accession: str, experiment_type: ExperimentType) -> dict[str, str]:
+    """The demo analysis's result files (path under its results dir → content), in the layout
+    of the pipelines' outputs."""
+    ssu = "".join(f"{organism}\t{count}\n" for organism, count in SSU_TAXONOMY)
+    files = {
+        f"qc/{run_accession}_qc_summary.json": json.dumps(QUALITY_CONTROL, indent=2) + "\n",
+        f"taxonomy-summary/SILVA-SSU/{run_accession}_SILVA-SSU.tsv": (
+            f"#SampleID\t{run_accession}\n{ssu}"
+        ),
+    }
     if experiment_type != ExperimentType.AMPLICON:
+        pfams = "".join(f"{acc}\t{desc}\t{count}\n" for acc, desc, count in PFAMS)
+        files[f"function-summary/pfam/{run_accession}_pfam.tsv"] = (
+            f"pfam\tdescription\t{run_accession}\n{pfams}"
+        )
+    return files
+
+
+def _downloads(run_accession: str, files: dict[str, str]) -> list[dict[str, object]]:
+    """The download entries of the demo result ``files`` (their sizes as written)."""
+    described = {
+        "qc_summary.json": (
+            DownloadFileType.JSON,
+            DownloadType.QUALITY_CONTROL,
+            "quality_control",
+            "QC summary",
+            "Read counts before and after quality control",
+        ),
+        "SILVA-SSU.tsv": (
+            DownloadFileType.TSV,
+            DownloadType.TAXONOMIC_ANALYSIS,
+            "taxonomies.closed_reference.ssu",
+            "SSU taxonomy",
+            "Organism counts against SILVA SSU",
+        ),
+        "pfam.tsv": (
+            DownloadFileType.TSV,
+            DownloadType.FUNCTIONAL_ANALYSIS,
+            "functional_annotation.pfam",
+            "Pfam summary",
+            "Counts of Pfam domains",
+        ),
+    }
+    downloads: list[dict[str, object]] = []
+    for path, content in files.items():
+        alias = path.rsplit("/", 1)[-1]
+        file_type, download_type, group, short, long = described[
+            alias.removeprefix(f"{run_accession}_")
+        ]
         downloads.append(
             {
-                "alias": f"{run_accession}_pfam.tsv",
-                "path": f"function-summary/pfam/{run_accession}_pfam.tsv",
-                "file_type": DownloadFileType.TSV,
-                "download_type": DownloadType.FUNCTIONAL_ANALYSIS,
-                "download_group": "functional_annotation.pfam",
-                "short_description": "Pfam summary",
-                "long_description": "Counts of Pfam domains",
-                "file_size_bytes": 2048,
+                "alias": alias,
+                "path": path,
+                "file_type": file_type,
+                "download_type": download_type,
+                "download_group": group,
+                "short_description": short,
+                "long_description": long,
+                "file_size_bytes": len(content.encode()),
             }
         )
     return downloads
+
+
+def _write(root: Path, results_dir: str, files: dict[str, str]) -> None:
+    for path, content in files.items():
+        target = root / results_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
 
 
 def _annotations(experiment_type: ExperimentType) -> dict[str, list[dict[str, object]]]:
@@ -309,7 +350,12 @@ def _load_study(spec: DemoStudy, now: object) -> None:
         )
         runs.append(run)
         _analysis(
-            study, sample, run_accession=run.accession, run=run, experiment_type=experiment_type
+            study,
+            sample,
+            run_accession=run.accession,
+            run=run,
+            experiment_type=experiment_type,
+            private=spec.private,
         )
     if spec.assembly:
         assembly, _ = Assembly.objects.update_or_create(
@@ -328,6 +374,7 @@ def _load_study(spec: DemoStudy, now: object) -> None:
             run_accession=spec.assembly,
             assembly=assembly,
             experiment_type=ExperimentType.ASSEMBLY,
+            private=spec.private,
         )
     # Everything under the study takes its visibility from the ENA study.
     propagate_visibility([ena_study.pk])
@@ -339,9 +386,16 @@ def _analysis(
     *,
     run_accession: str,
     experiment_type: ExperimentType,
+    private: bool,
     run: Run | None = None,
     assembly: Assembly | None = None,
 ) -> None:
+    files = _result_files(run_accession, experiment_type)
+    results_dir = f"{study.results_dir}/analyses/{run_accession}"
+    # Where publishing puts a study's results: downloads work under `make run` (public files
+    # from the API's /results/ in debug, private ones through the download route).
+    results = get_config().results
+    _write(results.private_dir if private else results.public_dir, results_dir, files)
     Analysis.objects.update_or_create(
         run=run,
         assembly=assembly,
@@ -351,12 +405,9 @@ def _analysis(
             "sample": sample,
             "experiment_type": experiment_type,
             "status": AnalysisStatus.ANNOTATIONS_IMPORTED,
-            "quality_control": {
-                "before_filtering": {"total_reads": 120_000},
-                "after_filtering": {"total_reads": 98_765},
-            },
+            "quality_control": QUALITY_CONTROL,
             "annotations": _annotations(experiment_type),
-            "downloads": _downloads(run_accession, experiment_type),
-            "results_dir": f"{study.results_dir}/analyses/{run_accession}",
+            "downloads": _downloads(run_accession, files),
+            "results_dir": results_dir,
         },
     )

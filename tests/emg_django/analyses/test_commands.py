@@ -9,6 +9,7 @@ from django.core.management.base import CommandError
 
 from emg_django.analyses.choices import AnalysisStatus, ExperimentType
 from emg_django.analyses.models import Analysis, Biome, Run, Study
+from emg_django.config import ResultsConfig
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def test_create_curator_reads_the_password_from_env_only(monkeypatch: pytest.Mon
     assert not user.has_perm("analyses.delete_study")
 
 
-def test_demo_data_covers_every_kind_of_object_and_is_idempotent() -> None:
+def test_demo_data_covers_every_kind_of_object_and_is_idempotent(results: ResultsConfig) -> None:
     call_command("load_demo_data", "--if-empty")
     counts = {model: model.objects.count() for model in (Study, Run, Analysis, Biome)}
     call_command("load_demo_data")
@@ -48,3 +49,9 @@ def test_demo_data_covers_every_kind_of_object_and_is_idempotent() -> None:
         status=AnalysisStatus.ANNOTATIONS_IMPORTED
     )
     assert all(a.annotations and a.downloads for a in imported)
+    # Every download is a file where publishing would have put it, of the size it says.
+    for analysis in Analysis.objects.select_related("study"):
+        root = results.private_dir if analysis.study.is_private else results.public_dir
+        for download in analysis.downloads:
+            file = root / analysis.results_dir / download["path"]
+            assert file.stat().st_size == download["file_size_bytes"], file
