@@ -208,3 +208,63 @@ def test_a_study_ena_hides_again_has_its_results_taken_off_the_public_dir(
     owner = {"Authorization": f"Bearer {issue_token(OWNER).token}"}
     [download, *_] = Client().get(route, headers=owner).json()["downloads"]
     assert Client().get(download["url"], headers=owner).status_code == 200
+
+
+def test_results_published_after_the_release_go_straight_to_the_public_dir(
+    instance, ena, fake_ena, partitions, results_base, monkeypatch
+) -> None:
+    import threading
+    import time
+
+    from django.db import connection
+
+    from emg_assets.jobs import ANALYSIS_JOBS
+    from emg_django.analyses.visibility import propagate_visibility
+    from emg_django.ena import models as ena_models
+
+    study = generate_study(
+        fake_ena, None, n_samples=2, n_runs=2, library_strategy="AMPLICON",
+        library_source="METAGENOMIC", seed=12, private_owner=OWNER,
+    )  # fmt: skip
+    # Each sample's pipeline takes 2 s: ENA releases the study while the chunk job runs.
+    pipelines = pipelines_resource(results_base, env={"NEXTFLOW_STANDIN_SLEEP": "2"})
+    slurm = SlurmResource(
+        transport="embedded", work_dir=str(results_base / "slurm"), poll_interval_seconds=0.2
+    )
+    resources = {"ena": ena, "slurm": slurm, "pipelines": pipelines}
+    partitions(study.accession)
+    ingest = {"ops": {"ena_study": {"config": {"webin_owner": OWNER}}}}
+    _materialize(instance, resources, study.accession, list(INGEST_ASSETS), ingest)
+
+    def release_when_running() -> None:
+        try:
+            deadline = time.monotonic() + 60
+            while not list(Path(pipelines.work_dir).rglob("samplesheet*.csv")):
+                assert time.monotonic() < deadline, "the chunk never started"
+                time.sleep(0.1)
+            ena_models.Study.objects.filter(accession=study.accession).update(is_private=False)
+            propagate_visibility(list(ena_models.Study.objects.values_list("pk", flat=True)))
+        finally:
+            connection.close()
+
+    releaser = threading.Thread(target=release_when_running)
+    releaser.start()
+    [amplicon_job] = [job for job in ANALYSIS_JOBS if job.name == "amplicon_analysis"]
+    result = _materialize(
+        instance,
+        resources,
+        study.accession,
+        amplicon_job.selection,
+        {"ops": {"amplicon_analyses": {"config": {"biome": BIOME}}}},
+    )
+    releaser.join()
+    assert not Study.objects.get().is_private
+    # Published where the study now belongs, not where it was when the step started: the job's
+    # closing privacy check had nothing to move.
+    assert not _moved(result)
+    private, public = Path(pipelines.private_dir), Path(pipelines.public_dir)
+    assert not _files(private)
+    analyses = Analysis.objects.filter(status=AnalysisStatus.ANNOTATIONS_IMPORTED)
+    assert analyses.count() == 2
+    for analysis in analyses:
+        assert (public / analysis.results_dir).is_dir()
