@@ -59,47 +59,48 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def private_study(instance, ena, fake_ena, partitions, results_base, monkeypatch):
+def mirror_private(instance, ena, fake_ena, partitions, results_base, monkeypatch):
+    """Makes a private amplicon study of ``OWNER`` in the fake ENA and mirrors it, with results
+    dirs under ``results_base`` (the API's too). Returns (accession, resources)."""
+
+    def mirror(*, n_runs: int, seed: int, env: dict[str, str] | None = None):
+        study = generate_study(
+            fake_ena, None, n_samples=n_runs, n_runs=n_runs, library_strategy="AMPLICON",
+            library_source="METAGENOMIC", seed=seed, private_owner=OWNER,
+        )  # fmt: skip
+        pipelines = pipelines_resource(results_base, env=env)
+        update = {
+            "public_dir": Path(pipelines.public_dir),
+            "private_dir": Path(pipelines.private_dir),
+            "public_url": "https://results.example.org",
+            "private_accel_redirect": None,
+        }
+        monkeypatch.setattr(get_config(), "results", get_config().results.model_copy(update=update))
+        slurm = SlurmResource(
+            transport="embedded", work_dir=str(results_base / "slurm"), poll_interval_seconds=0.2
+        )
+        resources = {"ena": ena, "slurm": slurm, "pipelines": pipelines}
+        partitions(study.accession)
+        ingest = {"ops": {"ena_study": {"config": {"webin_owner": OWNER}}}}
+        _materialize(instance, resources, study.accession, list(INGEST_ASSETS), ingest)
+        return study.accession, resources
+
+    return mirror
+
+
+@pytest.fixture
+def private_study(instance, mirror_private):
     """A private amplicon study of ``OWNER``, mirrored, analysed and summarised: its results
-    under the private dir. Yields (accession, resources)."""
-    study = generate_study(
-        fake_ena,
-        None,
-        n_samples=3,
-        n_runs=3,
-        library_strategy="AMPLICON",
-        library_source="METAGENOMIC",
-        seed=11,
-        private_owner=OWNER,
-    )
-    pipelines = pipelines_resource(results_base)
-    monkeypatch.setattr(
-        get_config(),
-        "results",
-        get_config().results.model_copy(
-            update={
-                "public_dir": Path(pipelines.public_dir),
-                "private_dir": Path(pipelines.private_dir),
-                "public_url": "https://results.example.org",
-                "private_accel_redirect": None,
-            }
-        ),
-    )
-    slurm = SlurmResource(
-        transport="embedded", work_dir=str(results_base / "slurm"), poll_interval_seconds=0.2
-    )
-    resources = {"ena": ena, "slurm": slurm, "pipelines": pipelines}
-    partitions(study.accession)
-    ingest = {"ops": {"ena_study": {"config": {"webin_owner": OWNER}}}}
-    _materialize(instance, resources, study.accession, list(INGEST_ASSETS), ingest)
+    under the private dir. Returns (accession, resources)."""
+    key, resources = mirror_private(n_runs=3, seed=11)
     _materialize(
         instance,
         resources,
-        study.accession,
+        key,
         [amplicon_analyses, study_summary],
         {"ops": {"amplicon_analyses": {"config": {"biome": BIOME}}}},
     )
-    return study.accession, resources
+    return key, resources
 
 
 def test_a_released_studys_results_move_to_the_public_dir_once(
@@ -211,7 +212,7 @@ def test_a_study_ena_hides_again_has_its_results_taken_off_the_public_dir(
 
 
 def test_results_published_after_the_release_go_straight_to_the_public_dir(
-    instance, ena, fake_ena, partitions, results_base, monkeypatch
+    instance, mirror_private
 ) -> None:
     import threading
     import time
@@ -222,19 +223,9 @@ def test_results_published_after_the_release_go_straight_to_the_public_dir(
     from emg_django.analyses.visibility import propagate_visibility
     from emg_django.ena import models as ena_models
 
-    study = generate_study(
-        fake_ena, None, n_samples=2, n_runs=2, library_strategy="AMPLICON",
-        library_source="METAGENOMIC", seed=12, private_owner=OWNER,
-    )  # fmt: skip
     # Each sample's pipeline takes 2 s: ENA releases the study while the chunk job runs.
-    pipelines = pipelines_resource(results_base, env={"NEXTFLOW_STANDIN_SLEEP": "2"})
-    slurm = SlurmResource(
-        transport="embedded", work_dir=str(results_base / "slurm"), poll_interval_seconds=0.2
-    )
-    resources = {"ena": ena, "slurm": slurm, "pipelines": pipelines}
-    partitions(study.accession)
-    ingest = {"ops": {"ena_study": {"config": {"webin_owner": OWNER}}}}
-    _materialize(instance, resources, study.accession, list(INGEST_ASSETS), ingest)
+    key, resources = mirror_private(n_runs=2, seed=12, env={"NEXTFLOW_STANDIN_SLEEP": "2"})
+    pipelines = resources["pipelines"]
 
     def release_when_running() -> None:
         try:
@@ -242,7 +233,7 @@ def test_results_published_after_the_release_go_straight_to_the_public_dir(
             while not list(Path(pipelines.work_dir).rglob("samplesheet*.csv")):
                 assert time.monotonic() < deadline, "the chunk never started"
                 time.sleep(0.1)
-            ena_models.Study.objects.filter(accession=study.accession).update(is_private=False)
+            ena_models.Study.objects.filter(accession=key).update(is_private=False)
             propagate_visibility(list(ena_models.Study.objects.values_list("pk", flat=True)))
         finally:
             connection.close()
@@ -253,7 +244,7 @@ def test_results_published_after_the_release_go_straight_to_the_public_dir(
     result = _materialize(
         instance,
         resources,
-        study.accession,
+        key,
         amplicon_job.selection,
         {"ops": {"amplicon_analyses": {"config": {"biome": BIOME}}}},
     )
