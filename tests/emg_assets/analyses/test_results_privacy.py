@@ -5,20 +5,25 @@ back when ENA hides a public one) by ``results_privacy`` in the ``ena_ingest`` j
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from django.db import connection
 from django.test import Client
 
 from emg_assets.analyses.assets import ANALYSIS_ASSETS, amplicon_analyses, study_summary
 from emg_assets.analyses.results_privacy import MOVED, results_privacy
 from emg_assets.ena.assets import INGEST_ASSETS
-from emg_assets.jobs import ena_ingest_job
+from emg_assets.jobs import ANALYSIS_JOBS, ena_ingest_job
 from emg_django.analyses.choices import AnalysisStatus
 from emg_django.analyses.models import Analysis, Study
+from emg_django.analyses.visibility import propagate_visibility
 from emg_django.api.security import issue_token
 from emg_django.config import get_config
+from emg_django.ena import models as ena_models
 from slurm_resource import SlurmResource
 from tests.emg_assets.analyses.conftest import pipelines_resource
 from tests.fakes.ena.datasets import generate_study
@@ -214,15 +219,6 @@ def test_a_study_ena_hides_again_has_its_results_taken_off_the_public_dir(
 def test_results_published_after_the_release_go_straight_to_the_public_dir(
     instance, mirror_private
 ) -> None:
-    import threading
-    import time
-
-    from django.db import connection
-
-    from emg_assets.jobs import ANALYSIS_JOBS
-    from emg_django.analyses.visibility import propagate_visibility
-    from emg_django.ena import models as ena_models
-
     # Each sample's pipeline takes 2 s: ENA releases the study while the chunk job runs.
     key, resources = mirror_private(n_runs=2, seed=12, env={"NEXTFLOW_STANDIN_SLEEP": "2"})
     pipelines = resources["pipelines"]
