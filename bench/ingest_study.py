@@ -385,13 +385,15 @@ def _baseline(args: argparse.Namespace, table: Table, key: str, portal_api_url: 
 
 def _naive_write(study, samples, runs, policy) -> None:  # noqa: ANN001
     """The naive way: one update_or_create per object (each kind in one transaction, which is
-    kinder to it than autocommit). Writes the same values as emg_assets.ena.ingest."""
+    kinder to it than autocommit), with the same rows as emg_assets.ena.ingest builds."""
     from django.db import transaction
 
-    from emg_assets.ena.ingest import WriteReport, _fastq_files
-    from emg_django.analyses.experiment_types import infer_experiment_type
+    from emg_assets.ena.ingest import WriteReport, ena_sample_row, run_row, sample_row
     from emg_django.analyses.models import Run, Sample
     from emg_django.ena import models as ena_models
+
+    def defaults(row: dict) -> dict:
+        return {key: value for key, value in row.items() if key != "accession"}
 
     visibility = study.ena_study.visibility()
     sample_ids: dict[str, int] = {}
@@ -399,23 +401,11 @@ def _naive_write(study, samples, runs, policy) -> None:  # noqa: ANN001
         for r in samples:
             ena_sample, _ = ena_models.Sample.objects.update_or_create(
                 accession=r.sample_accession,
-                defaults={
-                    "additional_accessions": r.secondary_sample_accession,
-                    "title": r.sample_title or r.sample_alias or "",
-                    "metadata": r.raw,
-                    "study_id": study.ena_study_id,
-                    **visibility,
-                },
+                defaults=defaults(ena_sample_row(r, study.ena_study_id, visibility)),
             )
             sample, _ = Sample.objects.update_or_create(
                 accession=r.sample_accession,
-                defaults={
-                    "ena_sample_id": ena_sample.pk,
-                    "ena_accessions": [r.sample_accession, *r.secondary_sample_accession],
-                    "sample_title": r.sample_title or r.sample_alias or "",
-                    "metadata": r.raw,
-                    **visibility,
-                },
+                defaults=defaults(sample_row(r, ena_sample.pk, visibility)),
             )
             sample.studies.add(study)
             sample_ids[r.sample_accession] = sample.pk
@@ -424,24 +414,8 @@ def _naive_write(study, samples, runs, policy) -> None:  # noqa: ANN001
         for r in runs:
             if policy.refusal(r) is not None or r.sample_accession not in sample_ids:
                 continue
-            Run.objects.update_or_create(
-                accession=r.run_accession,
-                defaults={
-                    "study_id": study.pk,
-                    "sample_id": sample_ids[r.sample_accession],
-                    "experiment_type": infer_experiment_type(
-                        r.library_strategy, r.library_source, policy.experiment_types
-                    ),
-                    "instrument_platform": r.instrument_platform or "",
-                    "instrument_model": r.instrument_model or "",
-                    "library_strategy": r.library_strategy or "",
-                    "library_source": r.library_source or "",
-                    "library_layout": r.library_layout.value if r.library_layout else "",
-                    "fastq_files": _fastq_files(r, report),
-                    "metadata": r.raw,
-                    **visibility,
-                },
-            )
+            row = run_row(r, study.pk, sample_ids[r.sample_accession], policy, visibility, report)
+            Run.objects.update_or_create(accession=r.run_accession, defaults=defaults(row))
 
 
 if __name__ == "__main__":

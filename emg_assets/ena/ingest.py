@@ -149,6 +149,34 @@ def _repeats(accessions: list[str]) -> set[str]:
     return {a for a in accessions if a in once or once.add(a)}  # type: ignore[func-returns-value]
 
 
+def ena_sample_row(
+    record: ENASampleRecord, ena_study_id: int, visibility: dict[str, Any]
+) -> dict[str, Any]:
+    """The ``ena.Sample`` row of a sample record."""
+    return {
+        "accession": record.sample_accession,
+        "additional_accessions": record.secondary_sample_accession,
+        "title": record.sample_title or record.sample_alias or "",
+        "metadata": record.raw,
+        "study_id": ena_study_id,
+        **visibility,
+    }
+
+
+def sample_row(
+    record: ENASampleRecord, ena_sample_id: int, visibility: dict[str, Any]
+) -> dict[str, Any]:
+    """The MGnify ``Sample`` row of a sample record."""
+    return {
+        "accession": record.sample_accession,
+        "ena_sample_id": ena_sample_id,
+        "ena_accessions": [record.sample_accession, *record.secondary_sample_accession],
+        "sample_title": record.sample_title or record.sample_alias or "",
+        "metadata": record.raw,
+        **visibility,
+    }
+
+
 def write_samples(study: Study, records: Iterable[ENASampleRecord]) -> WriteReport:
     """Upsert the study's ENA samples and MGnify samples, linked to the study, a chunk of
     records at a time, all in one transaction."""
@@ -160,31 +188,11 @@ def write_samples(study: Study, records: Iterable[ENASampleRecord]) -> WriteRepo
     with transaction.atomic():
         for chunk in chunked(records):
             _first_seen([r.sample_accession for r in chunk], seen, "sample")
-            ena_rows = [
-                {
-                    "accession": r.sample_accession,
-                    "additional_accessions": r.secondary_sample_accession,
-                    "title": r.sample_title or r.sample_alias or "",
-                    "metadata": r.raw,
-                    "study_id": study.ena_study_id,
-                    **visibility,
-                }
-                for r in chunk
-            ]
+            ena_rows = [ena_sample_row(r, study.ena_study_id, visibility) for r in chunk]
             ena_counts += bulk_upsert(ena_models.Sample, ena_rows, unique_field="accession")
             accessions = [r.sample_accession for r in chunk]
             ena_ids = ids_by_key(ena_models.Sample, "accession", accessions)
-            rows = [
-                {
-                    "accession": r.sample_accession,
-                    "ena_sample_id": ena_ids[r.sample_accession],
-                    "ena_accessions": [r.sample_accession, *r.secondary_sample_accession],
-                    "sample_title": r.sample_title or r.sample_alias or "",
-                    "metadata": r.raw,
-                    **visibility,
-                }
-                for r in chunk
-            ]
+            rows = [sample_row(r, ena_ids[r.sample_accession], visibility) for r in chunk]
             sample_counts += bulk_upsert(Sample, rows, unique_field="accession")
             sample_ids = ids_by_key(Sample, "accession", accessions)
             bulk_link(
@@ -231,6 +239,33 @@ class RunPolicy:
         return None
 
 
+def run_row(
+    record: ENAReadRunRecord,
+    study_id: int,
+    sample_id: int,
+    policy: RunPolicy,
+    visibility: dict[str, Any],
+    report: WriteReport,
+) -> dict[str, Any]:
+    """The ``Run`` row of a read-run record (a bad fastq md5 is dropped and reported)."""
+    return {
+        "accession": record.run_accession,
+        "study_id": study_id,
+        "sample_id": sample_id,
+        "experiment_type": infer_experiment_type(
+            record.library_strategy, record.library_source, policy.experiment_types
+        ),
+        "instrument_platform": record.instrument_platform or "",
+        "instrument_model": record.instrument_model or "",
+        "library_strategy": record.library_strategy or "",
+        "library_source": record.library_source or "",
+        "library_layout": record.library_layout.value if record.library_layout else "",
+        "fastq_files": _fastq_files(record, report),
+        "metadata": record.raw,
+        **visibility,
+    }
+
+
 def write_runs(study: Study, records: Iterable[ENAReadRunRecord], policy: RunPolicy) -> WriteReport:
     """Upsert the study's runs, a chunk of records at a time, all in one transaction; those the
     policy refuses or whose sample is unknown are skipped."""
@@ -257,26 +292,8 @@ def write_runs(study: Study, records: Iterable[ENAReadRunRecord], policy: RunPol
                         ParseProblem(record.run_accession, "run", record.run_accession, refusal)
                     )
                     continue
-                rows.append(
-                    {
-                        "accession": record.run_accession,
-                        "study_id": study.pk,
-                        "sample_id": sample_ids[record.sample_accession],
-                        "experiment_type": infer_experiment_type(
-                            record.library_strategy, record.library_source, policy.experiment_types
-                        ),
-                        "instrument_platform": record.instrument_platform or "",
-                        "instrument_model": record.instrument_model or "",
-                        "library_strategy": record.library_strategy or "",
-                        "library_source": record.library_source or "",
-                        "library_layout": (
-                            record.library_layout.value if record.library_layout else ""
-                        ),
-                        "fastq_files": _fastq_files(record, report),
-                        "metadata": record.raw,
-                        **visibility,
-                    }
-                )
+                sample_id = sample_ids[record.sample_accession]
+                rows.append(run_row(record, study.pk, sample_id, policy, visibility, report))
             counts += bulk_upsert(Run, rows, unique_field="accession")
         follow_moved_runs(study)
     report.counts["runs"] = counts

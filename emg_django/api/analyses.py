@@ -19,7 +19,7 @@ from emg_django.api.downloads import (
     DOWNLOAD_COLUMNS,
     DOWNLOAD_RESPONSES,
     download_items,
-    download_response,
+    serve_download,
 )
 from emg_django.api.errors import ErrorSchema, bad_request, not_found
 from emg_django.api.filters import StudyAccessionFilter
@@ -27,7 +27,6 @@ from emg_django.api.pagination import Paged, PageParams, paginate, paginate_list
 from emg_django.api.projections import (
     ANALYSIS_LIST_COLUMNS,
     RUN_COLUMNS,
-    analysis_accession,
     analysis_item,
     run_item,
 )
@@ -209,7 +208,4 @@ def list_analysis_annotations_of_type(
     openapi_extra=DOWNLOAD_RESPONSES,
 )
 def get_analysis_download(request: HttpRequest, accession: str, alias: str) -> HttpResponseBase:
-    pk = parse_mgnify(MGnifyPrefix.ANALYSIS, accession)
-    what = f"analysis {analysis_accession(pk)}"
-    row = first_row(visible(Analysis, request).filter(pk=pk), DOWNLOAD_COLUMNS, what)
-    return download_response(row, alias, what)
+    return serve_download(request, Analysis, MGnifyPrefix.ANALYSIS, accession, alias)

@@ -16,13 +16,16 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
+from django.db.models import Model
 from django.http import FileResponse, HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 
-from emg_django.api.accessions import shown
+from emg_django.api.accessions import parse_mgnify, shown
 from emg_django.api.errors import not_found
+from emg_django.api.queries import first_row, visible
 from emg_django.config import get_config
+from emg_django.core.accessions import MGnifyPrefix, format_accession
 from emg_django.core.paths import file_under, published_dir
 
 logger = logging.getLogger(__name__)
@@ -113,6 +116,17 @@ def download_response(row: Row, alias: str, what: str) -> HttpResponseBase:
         response = FileResponse(file, as_attachment=True, filename=alias)
     response["Cache-Control"] = PRIVATE_CACHE_CONTROL
     return response
+
+
+def serve_download(
+    request: HttpRequest, model: type[Model], prefix: MGnifyPrefix, accession: str, alias: str
+) -> HttpResponseBase:
+    """The download route of studies and analyses: ``alias`` of the visible object
+    ``accession`` (a 400 for a malformed accession, a 404 for a hidden or unknown one)."""
+    pk = parse_mgnify(prefix, accession)
+    what = f"{model._meta.verbose_name} {format_accession(prefix, pk)}"
+    row = first_row(visible(model, request).filter(pk=pk), DOWNLOAD_COLUMNS, what)
+    return download_response(row, alias, what)
 
 
 def _open(path: Path, what: str) -> BinaryIO:

@@ -19,7 +19,7 @@ from emg_django.api.downloads import (
     DOWNLOAD_COLUMNS,
     DOWNLOAD_RESPONSES,
     download_items,
-    download_response,
+    serve_download,
 )
 from emg_django.api.errors import ErrorSchema
 from emg_django.api.filters import BiomeFilter, SearchFilter
@@ -154,10 +154,7 @@ def get_study(request: HttpRequest, accession: str) -> dict:
     openapi_extra=DOWNLOAD_RESPONSES,
 )
 def get_study_download(request: HttpRequest, accession: str, alias: str) -> HttpResponseBase:
-    pk = parse_mgnify(MGnifyPrefix.STUDY, accession)
-    what = f"study {study_accession(pk)}"
-    row = first_row(visible(Study, request).filter(pk=pk), DOWNLOAD_COLUMNS, what)
-    return download_response(row, alias, what)
+    return serve_download(request, Study, MGnifyPrefix.STUDY, accession, alias)
 
 
 @router.get(
